@@ -1,0 +1,39 @@
+//! The CloudFormation custom-resource protocol, in one place.
+//!
+//! A handler crate implements [`Resource`] (create, update, delete over its
+//! own typed properties) and calls [`run`] from `main`. This crate owns the
+//! rest and guarantees it (see DESIGN.md, "The custom-resource protocol"):
+//! exactly one response for every event, whatever the handler does (error,
+//! bad property, panic, or running out of time); a body within CloudFormation's
+//! 4096 bytes; delivery with bounded retries; the physical-id rules; and logs
+//! that never show the `ResponseURL`.
+
+mod deliver;
+mod envelope;
+mod logging;
+pub mod properties;
+mod resource;
+mod response;
+mod runner;
+
+pub use deliver::{Delivered, DeliveryError};
+pub use envelope::{Request, RequestType, StackArn};
+pub use resource::{Deletion, HandlerError, Resource, Success};
+pub use response::{MAX_BODY_BYTES, MAX_PHYSICAL_ID_BYTES};
+pub use runner::{run, CREATE_FAILED_PREFIX};
+
+/// An error and its sources as one line, skipping a source whose text the
+/// line already holds (many errors repeat their cause).
+pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,3 @@
+//! Placeholder until the handler lands.
+
+fn main() {}

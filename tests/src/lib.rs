@@ -1,0 +1,16 @@
+//! Fixtures for vaultfront's tests: a moto server, response sinks, a
+//! CloudFormation event builder and the Lambda runtime emulator. Each fixture
+//! owns its processes and stops them when dropped; their logs are kept under
+//! `target/test-logs/`.
+
+pub mod event;
+pub mod http;
+pub mod lambda;
+pub mod moto;
+pub mod process;
+pub mod sink;
+
+pub use event::{stringify, CfnEvent};
+pub use lambda::LambdaEmulator;
+pub use moto::Moto;
+pub use sink::{HttpSink, PresignedSink, Reply};
