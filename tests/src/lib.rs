@@ -3,14 +3,17 @@
 //! owns its processes and stops them when dropped; their logs are kept under
 //! `target/test-logs/`.
 
+pub mod clients;
 pub mod event;
 pub mod http;
 pub mod lambda;
+pub mod localstack;
 pub mod moto;
 pub mod process;
 pub mod sink;
 
 pub use event::{stringify, CfnEvent};
 pub use lambda::LambdaEmulator;
+pub use localstack::LocalStack;
 pub use moto::Moto;
 pub use sink::{HttpSink, PresignedSink, Reply};

@@ -1,12 +1,10 @@
-//! A moto server on a free loopback port, and SDK clients pointed at it.
+//! A moto server on a free loopback port.
 
 use crate::process::{free_port, tool, Service};
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use std::process::Command;
 use std::time::Duration;
 
-pub const REGION: &str = "us-east-1";
-pub const ACCOUNT: &str = "123456789012";
+pub use crate::clients::{ACCOUNT, REGION};
 
 pub struct Moto {
     service: Service,
@@ -29,26 +27,15 @@ impl Moto {
 
     /// Environment for a process that talks to this moto through the SDK.
     pub fn env(&self) -> Vec<(String, String)> {
-        [
-            ("AWS_ENDPOINT_URL", self.endpoint()),
-            ("AWS_REGION", REGION.to_owned()),
-            ("AWS_ACCESS_KEY_ID", "test".to_owned()),
-            ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+        crate::clients::env(&self.endpoint())
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(self.endpoint())
-            .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
-            .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
+        crate::clients::s3(&self.endpoint())
+    }
+
+    pub fn apigateway(&self) -> aws_sdk_apigateway::Client {
+        crate::clients::apigateway(&self.endpoint())
     }
 
     /// moto's request log: one line per request, e.g. `"PUT /b?policy HTTP/1.1" 204`.

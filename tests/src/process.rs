@@ -23,14 +23,19 @@ pub fn log_dir() -> PathBuf {
     dir
 }
 
-/// `name` on PATH, else in the tool cache `scripts/setup` fills.
-pub fn tool(name: &str) -> PathBuf {
-    let cache = std::env::var_os("VAULTFRONT_TOOLS")
+/// The tool cache `scripts/setup` fills.
+pub fn tools_dir() -> PathBuf {
+    std::env::var_os("VAULTFRONT_TOOLS")
         .map(PathBuf::from)
         .or_else(|| {
             std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/vaultfront"))
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// `name` on PATH, else in the tool cache.
+pub fn tool(name: &str) -> PathBuf {
+    let cache = tools_dir();
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain([cache.join("venv/bin"), cache.join("cargo/bin")])
