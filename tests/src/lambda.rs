@@ -1,14 +1,22 @@
 //! The real Lambda runtime emulator, `cargo lambda watch`, running a
 //! workspace binary, invoked over its HTTP invoke endpoint.
 
+use crate::event::CfnEvent;
+use crate::moto::Moto;
 use crate::process::{free_port, tool, workspace_root, Service};
-use serde_json::Value;
+use crate::sink::PresignedSink;
+use serde_json::{json, Value};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The emulator, which also remembers every ResponseURL its functions were
+/// given and, when dropped at the end of a passing test, asserts that none of
+/// them (nor its signature) reached the log: the URL is a credential.
 pub struct LambdaEmulator {
     service: Service,
     port: u16,
+    secrets: Mutex<Vec<String>>,
 }
 
 /// The result of one synchronous invoke.
@@ -42,7 +50,60 @@ impl LambdaEmulator {
             command.arg("--env-var").arg(format!("{key}={value}"));
         }
         let service = Service::start("lambda-watch", command, port, Duration::from_secs(120));
-        LambdaEmulator { service, port }
+        LambdaEmulator {
+            service,
+            port,
+            secrets: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Send `event` to `function` as CloudFormation does, answering to a
+    /// fresh presigned URL on `moto`; the response the function PUT there.
+    /// Panics unless the function returned Ok and echoed the request's ids.
+    pub async fn answer(&self, function: &str, moto: &Moto, event: &CfnEvent) -> Value {
+        let sink = PresignedSink::new(moto, &event.logical_id).await;
+        self.guard_secret(&sink.url);
+        let invocation = self.invoke(function, &event.to_json(&sink.url)).await;
+        assert_eq!(
+            invocation.status, 200,
+            "the function must return Ok once it answered: {}",
+            invocation.body
+        );
+        let response = sink.response().await;
+        assert_eq!(response["RequestId"], json!(event.request_id));
+        assert_eq!(response["LogicalResourceId"], json!(event.logical_id));
+        assert_eq!(response["StackId"], json!(crate::event::STACK_ID));
+        response
+    }
+
+    /// Check at the end of the test that `url` was never logged.
+    pub fn guard_secret(&self, url: &str) {
+        if let Ok(mut secrets) = self.secrets.lock() {
+            secrets.push(url.to_owned());
+        }
+    }
+
+    /// Panics if a guarded URL, or its signature, is in the log.
+    pub fn assert_secrets_not_logged(&self) {
+        let log = self.log();
+        for url in self.secrets.lock().map(|s| s.clone()).unwrap_or_default() {
+            assert!(
+                !log.contains(&url),
+                "a ResponseURL was logged; see {}",
+                self.service.log.display()
+            );
+            if let Some(signature) = url
+                .split("X-Amz-Signature=")
+                .nth(1)
+                .and_then(|s| s.split('&').next())
+            {
+                assert!(
+                    !log.contains(signature),
+                    "a ResponseURL's signature was logged; see {}",
+                    self.service.log.display()
+                );
+            }
+        }
     }
 
     /// Invoke `function` (a workspace binary) with `event` and wait for it.
@@ -79,6 +140,14 @@ impl LambdaEmulator {
             .filter_map(|line| serde_json::from_str::<Value>(line.trim()).ok())
             .filter(Value::is_object)
             .collect()
+    }
+}
+
+impl Drop for LambdaEmulator {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.assert_secrets_not_logged();
+        }
     }
 }
 

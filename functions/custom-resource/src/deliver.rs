@@ -3,6 +3,7 @@
 //! stays inside the deadline. A 4xx is final. The URL never reaches a log or
 //! an error message: it is a credential.
 
+use crate::backoff::jittered;
 use crate::envelope::ResponseUrl;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -11,7 +12,6 @@ use hyper::{Method, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -148,20 +148,6 @@ fn error_code(reply: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-/// A uniformly random duration in `[0, max]` ("full jitter"), so that many
-/// functions retrying at once spread out.
-fn jittered(max: Duration) -> Duration {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    let fraction = (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64;
-    max.mul_f64(fraction)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,13 +157,6 @@ mod tests {
         let reply = b"<Error><Code>AccessDenied</Code><StringToSign>secret</StringToSign></Error>";
         assert_eq!(error_code(reply), " (AccessDenied)");
         assert_eq!(error_code(b"plain"), "");
-    }
-
-    #[test]
-    fn jitter_stays_in_range_and_varies() {
-        let samples: Vec<Duration> = (0..64).map(|_| jittered(Duration::from_secs(1))).collect();
-        assert!(samples.iter().all(|d| *d <= Duration::from_secs(1)));
-        assert!(samples.iter().any(|d| *d != samples[0]));
     }
 
     #[tokio::test]

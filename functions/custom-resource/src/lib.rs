@@ -8,6 +8,7 @@
 //! 4096 bytes; delivery with bounded retries; the physical-id rules; and logs
 //! that never show the `ResponseURL`.
 
+pub mod backoff;
 mod deliver;
 mod envelope;
 mod logging;
@@ -23,8 +24,9 @@ pub use response::{MAX_BODY_BYTES, MAX_PHYSICAL_ID_BYTES};
 pub use runner::{run, CREATE_FAILED_PREFIX};
 
 /// An error and its sources as one line, skipping a source whose text the
-/// line already holds (many errors repeat their cause).
-pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+/// line already holds (many errors repeat their cause). Handlers use it too:
+/// the SDK's own `DisplayErrorContext` is too long for a `Reason`.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

@@ -1,0 +1,528 @@
+//! The lifecycle and the converge loop against an in-memory S3 that can
+//! lag, render principals its own way, and lose updates to other writers.
+
+use super::*;
+use crate::naming::MANAGED_SID_PREFIX;
+use custom_resource::properties::parse;
+use custom_resource::RequestType;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+const STACK: &str =
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/vault/8a1b2c3d-0000-4000-8000-000000000001";
+const OAI_ARN: &str =
+    "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E74FTE3AJFJ256A";
+const FOREIGN: &str = r#"{"Sid":"AllowAnalytics","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/analytics"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::data-bucket/reports/*"}"#;
+
+const FAST: Pacing = Pacing {
+    settle: Duration::from_millis(40),
+    poll: Duration::from_millis(5),
+    max_writes: 10,
+};
+
+#[derive(Default)]
+struct FakeS3 {
+    buckets: Mutex<BTreeSet<String>>,
+    policies: Mutex<BTreeMap<String, String>>,
+    puts: AtomicU32,
+    deletes: AtomicU32,
+    /// How S3 hands a stored policy back.
+    render: Option<fn(&str) -> String>,
+    /// What another writer stores right after each of our next writes.
+    clobber: Mutex<VecDeque<String>>,
+    /// The most a call may take; a read returns what was there when it began.
+    latency: Duration,
+}
+
+impl FakeS3 {
+    fn with_bucket(name: &str) -> FakeS3 {
+        let s3 = FakeS3::default();
+        s3.add_bucket(name);
+        s3
+    }
+
+    fn add_bucket(&self, name: &str) {
+        self.buckets.lock().unwrap().insert(name.to_owned());
+    }
+
+    fn policy(&self, bucket: &str) -> Option<String> {
+        self.policies.lock().unwrap().get(bucket).cloned()
+    }
+
+    fn set_policy(&self, bucket: &str, text: &str) {
+        self.policies
+            .lock()
+            .unwrap()
+            .insert(bucket.to_owned(), text.to_owned());
+    }
+
+    fn writes(&self) -> u32 {
+        self.puts.load(Ordering::SeqCst) + self.deletes.load(Ordering::SeqCst)
+    }
+
+    fn check(&self, operation: &'static str, bucket: &BucketRef) -> Result<(), S3Error> {
+        if self.buckets.lock().unwrap().contains(&bucket.name) {
+            return Ok(());
+        }
+        Err(S3Error {
+            operation,
+            bucket: Box::new(bucket.clone()),
+            code: Some("NoSuchBucket".into()),
+            message: "The specified bucket does not exist".into(),
+        })
+    }
+
+    async fn lag(&self) {
+        tokio::time::sleep(jittered(self.latency)).await;
+    }
+}
+
+#[derive(Clone)]
+struct Shared(Arc<FakeS3>);
+
+impl PolicyStore for Shared {
+    async fn get(&self, bucket: &BucketRef) -> Result<Option<String>, S3Error> {
+        self.0.check("GetBucketPolicy", bucket)?;
+        let policy = self.0.policy(&bucket.name);
+        self.0.lag().await;
+        Ok(match (policy, self.0.render) {
+            (Some(text), Some(render)) => Some(render(&text)),
+            (policy, _) => policy,
+        })
+    }
+
+    async fn put(&self, bucket: &BucketRef, policy: &str) -> Result<(), S3Error> {
+        self.0.lag().await;
+        self.0.check("PutBucketPolicy", bucket)?;
+        self.0.puts.fetch_add(1, Ordering::SeqCst);
+        let stored = self.0.clobber.lock().unwrap().pop_front();
+        self.0
+            .set_policy(&bucket.name, stored.as_deref().unwrap_or(policy));
+        Ok(())
+    }
+
+    async fn delete(&self, bucket: &BucketRef) -> Result<(), S3Error> {
+        self.0.lag().await;
+        self.0.check("DeleteBucketPolicy", bucket)?;
+        self.0.deletes.fetch_add(1, Ordering::SeqCst);
+        self.0.policies.lock().unwrap().remove(&bucket.name);
+        Ok(())
+    }
+}
+
+fn resource(s3: &Arc<FakeS3>) -> OriginBucketPolicy<Shared> {
+    OriginBucketPolicy::new(Shared(Arc::clone(s3)), FAST)
+}
+
+fn request(request_type: RequestType, logical_id: &str) -> Request {
+    Request {
+        request_type,
+        stack_id: STACK.into(),
+        request_id: "req".into(),
+        logical_resource_id: logical_id.into(),
+        resource_type: "Custom::OriginBucketPolicy".into(),
+    }
+}
+
+fn properties(value: Value) -> Properties {
+    parse(&value, "ResourceProperties").unwrap()
+}
+
+fn oai(bucket: &str) -> Properties {
+    properties(
+        json!({"BucketName": bucket, "Mode": "OAI", "OriginAccessIdentityId": "E74FTE3AJFJ256A"}),
+    )
+}
+
+fn oac(bucket: &str) -> Properties {
+    properties(json!({"BucketName": bucket, "Mode": "OAC", "DistributionId": "EDFDVBD6EXAMPLE"}))
+}
+
+fn statements(text: &str) -> Vec<Value> {
+    let document: Value = serde_json::from_str(text).unwrap();
+    document["Statement"].as_array().unwrap().clone()
+}
+
+fn sids_of(text: &str) -> Vec<String> {
+    statements(text)
+        .iter()
+        .filter_map(|s| s["Sid"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn create(
+    resource: &OriginBucketPolicy<Shared>,
+    logical_id: &str,
+    properties: Properties,
+) -> Success {
+    resource
+        .create(&request(RequestType::Create, logical_id), properties)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn create_reports_the_sids_and_principal_and_a_repeat_writes_nothing() {
+    let s3 = Arc::new(FakeS3::with_bucket("data-bucket"));
+    s3.set_policy(
+        "data-bucket",
+        &format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN}]}}"#),
+    );
+    let resource = resource(&s3);
+    let created = create(&resource, "Origin", oai("data-bucket")).await;
+    assert_eq!(
+        created.physical_id,
+        naming::physical_id(STACK, "Origin", "data-bucket")
+    );
+    assert_eq!(s3.writes(), 1);
+    let policy = s3.policy("data-bucket").unwrap();
+    assert!(policy.contains(FOREIGN));
+    let sids = created.data["Sids"].as_str().unwrap();
+    assert_eq!(sids.split(',').collect::<Vec<_>>(), sids_of(&policy)[1..]);
+    assert_eq!(
+        created.data["Principal"],
+        json!({"AWS": OAI_ARN}).to_string()
+    );
+    assert_eq!(created.data["Mode"], "OAI");
+    assert_eq!(created.data["SourceArn"], "");
+    assert!(created.data["TlsDenySid"]
+        .as_str()
+        .unwrap()
+        .ends_with("DenyInsecureTransport"));
+
+    let again = create(&resource, "Origin", oai("data-bucket")).await;
+    assert_eq!(again, created);
+    assert_eq!(s3.writes(), 1, "a repeated Create makes no write");
+}
+
+#[tokio::test]
+async fn a_principal_s3_renders_differently_causes_no_rewrite_loop() {
+    fn as_canonical_user(text: &str) -> String {
+        text.replace(
+            &json!({"AWS": OAI_ARN}).to_string(),
+            r#"{"CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}"#,
+        )
+    }
+    let s3 = Arc::new(FakeS3 {
+        render: Some(as_canonical_user),
+        ..FakeS3::with_bucket("data-bucket")
+    });
+    let resource = resource(&s3);
+    let created = create(&resource, "Origin", oai("data-bucket")).await;
+    assert_eq!(
+        s3.writes(),
+        1,
+        "the CanonicalUser read-back is the grant just written"
+    );
+    assert!(
+        created.data["Principal"]
+            .as_str()
+            .unwrap()
+            .contains("CanonicalUser"),
+        "Data shows what S3 holds"
+    );
+    create(&resource, "Origin", oai("data-bucket")).await;
+    assert_eq!(s3.writes(), 1);
+    // A different identity is a real change, whatever the rendering.
+    let other = properties(
+        json!({"BucketName": "data-bucket", "Mode": "OAI", "OriginAccessIdentityId": "E2QWRUHAPOMQZL"}),
+    );
+    resource
+        .update(
+            &request(RequestType::Update, "Origin"),
+            &created.physical_id,
+            other,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s3.writes(), 2);
+}
+
+#[tokio::test]
+async fn a_lost_update_is_merged_again() {
+    let s3 = Arc::new(FakeS3::with_bucket("data-bucket"));
+    // Another writer read the empty bucket before our write and stores its own
+    // statement right after it, dropping ours.
+    let theirs = format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN}]}}"#);
+    s3.clobber.lock().unwrap().push_back(theirs);
+    let resource = resource(&s3);
+    let created = create(&resource, "Origin", oac("data-bucket")).await;
+    assert_eq!(
+        s3.puts.load(Ordering::SeqCst),
+        2,
+        "written, lost, written again"
+    );
+    let policy = s3.policy("data-bucket").unwrap();
+    assert!(
+        policy.contains(FOREIGN),
+        "the other writer's statement is kept"
+    );
+    for sid in created.data["Sids"].as_str().unwrap().split(',') {
+        assert!(policy.contains(sid), "{sid} in {policy}");
+    }
+}
+
+#[tokio::test]
+async fn a_writer_that_never_stops_is_reported() {
+    let s3 = Arc::new(FakeS3::with_bucket("data-bucket"));
+    let theirs = format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN}]}}"#);
+    s3.clobber
+        .lock()
+        .unwrap()
+        .extend(std::iter::repeat_n(theirs, 20));
+    let err = resource(&s3)
+        .create(&request(RequestType::Create, "Origin"), oai("data-bucket"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did not settle after 10 writes"), "{err}");
+    assert!(err.contains("AWS::S3::BucketPolicy"), "{err}");
+    assert_eq!(s3.puts.load(Ordering::SeqCst), 10, "bounded");
+}
+
+#[tokio::test]
+async fn eight_concurrent_writers_all_end_up_in_the_policy() {
+    let s3 = Arc::new(FakeS3 {
+        latency: Duration::from_millis(15),
+        ..FakeS3::with_bucket("data-bucket")
+    });
+    s3.set_policy(
+        "data-bucket",
+        &format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN}]}}"#),
+    );
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let resource = resource(&s3);
+            let properties = if i % 2 == 0 {
+                oai("data-bucket")
+            } else {
+                oac("data-bucket")
+            };
+            tokio::spawn(async move {
+                resource
+                    .create(
+                        &request(RequestType::Create, &format!("Origin{i}")),
+                        properties,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    let mut wanted = Vec::new();
+    for task in tasks {
+        let created = task.await.unwrap().unwrap();
+        wanted.extend(
+            created.data["Sids"]
+                .as_str()
+                .unwrap()
+                .split(',')
+                .map(str::to_owned),
+        );
+    }
+    let policy = s3.policy("data-bucket").unwrap();
+    let present = sids_of(&policy);
+    assert_eq!(wanted.len(), 16, "a grant and a TLS deny each");
+    for sid in &wanted {
+        assert!(present.contains(sid), "{sid} missing from {policy}");
+    }
+    assert!(policy.contains(FOREIGN));
+    assert_eq!(
+        present.len(),
+        17,
+        "nothing else, nothing twice: {present:?}"
+    );
+    assert!(s3.puts.load(Ordering::SeqCst) >= 8);
+}
+
+#[tokio::test]
+async fn update_rewrites_in_place_and_a_new_bucket_is_a_replacement() {
+    let s3 = Arc::new(FakeS3::with_bucket("data-bucket"));
+    s3.add_bucket("new-bucket");
+    let resource = resource(&s3);
+    let created = create(&resource, "Origin", oai("data-bucket")).await;
+    let update = request(RequestType::Update, "Origin");
+
+    let migrated = resource
+        .update(
+            &update,
+            &created.physical_id,
+            oac("data-bucket"),
+            Some(oai("data-bucket")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        migrated.physical_id, created.physical_id,
+        "OAI to OAC is in place"
+    );
+    let policy = s3.policy("data-bucket").unwrap();
+    assert!(!policy.contains(OAI_ARN), "{policy}");
+    assert_eq!(statements(&policy).len(), 2);
+    assert_eq!(migrated.data["Mode"], "OAC");
+    assert_eq!(
+        migrated.data["SourceArn"],
+        "arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE"
+    );
+
+    let replaced = resource
+        .update(
+            &update,
+            &created.physical_id,
+            oac("new-bucket"),
+            Some(oac("data-bucket")),
+        )
+        .await
+        .unwrap();
+    assert_ne!(replaced.physical_id, created.physical_id);
+    assert_eq!(naming::bucket_of(&replaced.physical_id), Some("new-bucket"));
+    let new_policy = s3.policy("new-bucket").unwrap();
+    assert_eq!(
+        s3.policy("data-bucket").unwrap(),
+        policy,
+        "the old bucket waits for the old Delete"
+    );
+
+    // CloudFormation's later Delete of the old id, carrying the old properties.
+    let deleted = resource
+        .delete(
+            &request(RequestType::Delete, "Origin"),
+            &created.physical_id,
+            oac("data-bucket"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deleted, Deletion::Deleted);
+    assert_eq!(
+        s3.policy("data-bucket"),
+        None,
+        "nothing else was there: policy deleted"
+    );
+    assert_eq!(s3.policy("new-bucket").unwrap(), new_policy);
+}
+
+#[tokio::test]
+async fn delete_removes_only_its_own_sids_even_with_the_new_properties() {
+    let s3 = Arc::new(FakeS3::with_bucket("data-bucket"));
+    s3.set_policy(
+        "data-bucket",
+        &format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN}]}}"#),
+    );
+    let resource = resource(&s3);
+    let first = create(&resource, "First", oai("data-bucket")).await;
+    let second = create(&resource, "Second", oac("data-bucket")).await;
+    let before = sids_of(&s3.policy("data-bucket").unwrap());
+    assert_eq!(before.len(), 5);
+
+    let delete = request(RequestType::Delete, "First");
+    // Whatever the properties say, the id decides which statements go.
+    let deleted = resource
+        .delete(&delete, &first.physical_id, oac("other-bucket"))
+        .await
+        .unwrap();
+    assert_eq!(deleted, Deletion::Deleted);
+    let after = s3.policy("data-bucket").unwrap();
+    assert!(after.contains(FOREIGN));
+    let expected: Vec<String> = std::iter::once("AllowAnalytics".to_owned())
+        .chain(
+            second.data["Sids"]
+                .as_str()
+                .unwrap()
+                .split(',')
+                .map(str::to_owned),
+        )
+        .collect();
+    assert_eq!(sids_of(&after), expected);
+    assert!(
+        sids_of(&after)
+            .iter()
+            .filter(|s| s.starts_with(MANAGED_SID_PREFIX))
+            .count()
+            == 2
+    );
+
+    let writes = s3.writes();
+    let again = resource
+        .delete(&delete, &first.physical_id, oai("data-bucket"))
+        .await
+        .unwrap();
+    assert_eq!(again, Deletion::AlreadyGone);
+    assert_eq!(s3.writes(), writes, "a repeated Delete writes nothing");
+}
+
+#[tokio::test]
+async fn delete_succeeds_when_the_policy_or_the_bucket_is_gone() {
+    let s3 = Arc::new(FakeS3::with_bucket("data-bucket"));
+    let resource = resource(&s3);
+    let created = create(&resource, "Origin", oai("data-bucket")).await;
+    s3.policies.lock().unwrap().clear();
+    let delete = request(RequestType::Delete, "Origin");
+    let gone = resource
+        .delete(&delete, &created.physical_id, oai("data-bucket"))
+        .await
+        .unwrap();
+    assert_eq!(gone, Deletion::AlreadyGone);
+    s3.buckets.lock().unwrap().clear();
+    let gone = resource
+        .delete(&delete, &created.physical_id, oai("data-bucket"))
+        .await
+        .unwrap();
+    assert_eq!(gone, Deletion::AlreadyGone);
+    assert_eq!(s3.deletes.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn failures_say_what_to_fix_and_change_nothing() {
+    let s3 = Arc::new(FakeS3::with_bucket("data-bucket"));
+    let resource = resource(&s3);
+    let create_request = request(RequestType::Create, "Origin");
+
+    let err = resource
+        .create(&create_request, oai("missing-bucket"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`missing-bucket`")
+            && err.contains("NoSuchBucket")
+            && err.contains("create the bucket first"),
+        "{err}"
+    );
+
+    s3.set_policy("data-bucket", "{\"Statement\": oops");
+    let err = resource
+        .create(&create_request, oai("data-bucket"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("bucket `data-bucket`: the bucket's existing policy cannot be merged into: it is not JSON"), "{err}");
+    assert!(err.ends_with("Nothing was changed"), "{err}");
+
+    let public = r#"{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::data-bucket/*"}]}"#;
+    s3.set_policy("data-bucket", public);
+    let err = resource
+        .create(&create_request, oai("data-bucket"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Sid `PublicRead`") && err.contains("AllowExistingPublicStatements"),
+        "{err}"
+    );
+    assert_eq!(s3.writes(), 0);
+    assert_eq!(s3.policy("data-bucket").as_deref(), Some(public));
+
+    let bad_stack = Request {
+        stack_id: "not-an-arn".into(),
+        ..create_request
+    };
+    let err = resource
+        .create(&bad_stack, oai("data-bucket"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("StackId `not-an-arn`"), "{err}");
+}

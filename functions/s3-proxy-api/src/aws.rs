@@ -1,0 +1,694 @@
+//! The API Gateway calls this resource makes, each retried on
+//! `TooManyRequestsException`, each error turned into a message that names
+//! the operation, the API and the likely fix.
+
+use crate::plan::{
+    binary_media_type_path, DeploymentRef, ObservedIntegration, ObservedMethod, ObservedStage,
+    StagePatch, StageRef, ALL_METHODS,
+};
+use crate::properties::{Authorization, Throttling};
+use aws_sdk_apigateway::config::http::HttpResponse;
+use aws_sdk_apigateway::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_apigateway::primitives::Blob;
+use aws_sdk_apigateway::types::{Op, PatchOperation, PutMode};
+use aws_sdk_apigateway::Client;
+use serde_json::Value;
+use std::future::Future;
+use std::time::Duration;
+use tracing::{info, warn};
+
+/// A failed API Gateway call.
+#[derive(Debug, thiserror::Error)]
+#[error("API Gateway {operation} on {target} failed: {detail}{hint}")]
+pub struct AwsError {
+    pub operation: &'static str,
+    pub target: String,
+    /// The service's error code, like `NotFoundException`.
+    pub code: Option<String>,
+    detail: String,
+    hint: &'static str,
+}
+
+impl AwsError {
+    pub fn is_not_found(&self) -> bool {
+        self.code.as_deref() == Some("NotFoundException")
+    }
+}
+
+fn hint_for(code: Option<&str>, operation: &str) -> &'static str {
+    match code {
+        Some("AccessDeniedException") if operation == "PutRestApi" => {
+            " (the function's role needs apigateway:PUT on this API and iam:PassRole on RoleArn)"
+        }
+        Some("AccessDeniedException") => {
+            " (the function's role needs apigateway:GET/PUT/POST/PATCH/DELETE on this API's ARNs)"
+        }
+        Some("TooManyRequestsException") => {
+            " (API Gateway kept throttling; its control-plane quotas are account-wide, retry the stack operation later)"
+        }
+        Some("ConflictException") => " (another change to this API is in progress; retry)",
+        _ => "",
+    }
+}
+
+/// Backoff for throttled calls. API Gateway's control-plane quotas are low
+/// (PutRestApi 1/s, CreateDeployment one per 5 s per account), so waits grow
+/// to several seconds; the runner's deadline guard stops the whole handler
+/// if they outlast the Lambda timeout.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub first: Duration,
+    pub max: Duration,
+    pub attempts: u32,
+}
+
+impl Backoff {
+    pub const CONTROL_PLANE: Backoff = Backoff {
+        first: Duration::from_millis(500),
+        max: Duration::from_secs(10),
+        attempts: 8,
+    };
+
+    /// The wait before retry `attempt` (1-based): the service's own
+    /// `Retry-After` when it gave one, else exponential with full jitter
+    /// over the upper half, so concurrent handlers spread out.
+    fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(wait) = retry_after {
+            return wait.min(self.max);
+        }
+        let ceiling = self
+            .first
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.max);
+        ceiling / 2 + custom_resource::backoff::jittered(ceiling / 2)
+    }
+}
+
+/// Whether an error is throttling, and how long the service asked to wait.
+pub enum Throttled {
+    No,
+    Yes(Option<Duration>),
+}
+
+/// Run `call` until it succeeds, fails for a reason other than throttling,
+/// or `backoff.attempts` are spent.
+pub async fn retry_throttled<T, E, F, Fut>(
+    operation: &'static str,
+    backoff: Backoff,
+    classify: impl Fn(&E) -> Throttled,
+    mut call: F,
+) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(err) => match classify(&err) {
+                Throttled::Yes(retry_after) if attempt < backoff.attempts => {
+                    let wait = backoff.delay(attempt, retry_after);
+                    warn!(
+                        operation,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "throttled by API Gateway; retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                _ => return Err(err),
+            },
+        }
+    }
+}
+
+fn classify_sdk<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Throttled {
+    if err.code() != Some("TooManyRequestsException") {
+        return Throttled::No;
+    }
+    let retry_after = err
+        .raw_response()
+        .and_then(|response| response.headers().get("Retry-After"))
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    Throttled::Yes(retry_after)
+}
+
+/// One SDK call: retried when throttled, its error made readable.
+async fn call<T, E, F, Fut>(operation: &'static str, target: &str, send: F) -> Result<T, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+{
+    retry_throttled(operation, Backoff::CONTROL_PLANE, classify_sdk, send)
+        .await
+        .map_err(|err| {
+            let code = err.code().map(str::to_owned);
+            // The raw response of an unrecognised error can be a whole HTML
+            // page; its status says enough and keeps the Reason short.
+            let detail = match (err.code(), err.message(), err.raw_response()) {
+                (Some(code), Some(message), _) => format!("{code}: {message}"),
+                (Some(code), None, _) => code.to_owned(),
+                (None, _, Some(raw)) => format!(
+                    "HTTP {} with a body that is not an API Gateway error",
+                    raw.status().as_u16()
+                ),
+                (None, _, None) => DisplayErrorContext(&err).to_string(),
+            };
+            AwsError {
+                operation,
+                target: target.to_owned(),
+                hint: hint_for(code.as_deref(), operation),
+                code,
+                detail,
+            }
+        })
+}
+
+/// The REST API's own settings, which the template owns.
+#[derive(Debug, Clone)]
+pub struct RestApiInfo {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+/// What PutRestApi reports.
+#[derive(Debug, Clone)]
+pub struct PutOutcome {
+    pub binary_media_types: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// The API Gateway client, built once in `main`.
+#[derive(Clone)]
+pub struct ApiGateway {
+    client: Client,
+}
+
+impl ApiGateway {
+    pub fn new(client: Client) -> Self {
+        ApiGateway { client }
+    }
+
+    /// The API, or `None` when it does not exist.
+    pub async fn rest_api(&self, api: &str) -> Result<Option<RestApiInfo>, AwsError> {
+        let target = format!("REST API {api}");
+        let result = call("GetRestApi", &target, || {
+            self.client.get_rest_api().rest_api_id(api).send()
+        })
+        .await;
+        match result {
+            Ok(out) => Ok(Some(RestApiInfo {
+                name: out.name().unwrap_or_default().to_owned(),
+                description: out.description().map(str::to_owned),
+            })),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The stage and the description of the deployment it serves, or `None`
+    /// when there is no such stage.
+    pub async fn stage(&self, api: &str, stage: &str) -> Result<Option<ObservedStage>, AwsError> {
+        let target = format!("stage {stage} of REST API {api}");
+        let found = match call("GetStage", &target, || {
+            self.client
+                .get_stage()
+                .rest_api_id(api)
+                .stage_name(stage)
+                .send()
+        })
+        .await
+        {
+            Ok(found) => found,
+            Err(err) if err.is_not_found() => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        let default_throttling = found
+            .method_settings()
+            .and_then(|settings| settings.get(ALL_METHODS))
+            .map(|setting| Throttling {
+                rate_limit: setting.throttling_rate_limit(),
+                burst_limit: setting.throttling_burst_limit(),
+            });
+        let deployment_id = found.deployment_id().map(str::to_owned);
+        let deployment_description = match &deployment_id {
+            Some(id) => {
+                let target = format!("deployment {id} of REST API {api}");
+                match call("GetDeployment", &target, || {
+                    self.client
+                        .get_deployment()
+                        .rest_api_id(api)
+                        .deployment_id(id)
+                        .send()
+                })
+                .await
+                {
+                    Ok(deployment) => deployment.description().map(str::to_owned),
+                    Err(err) if err.is_not_found() => None,
+                    Err(err) => return Err(err),
+                }
+            }
+            None => None,
+        };
+        Ok(Some(ObservedStage {
+            deployment_id,
+            deployment_description,
+            default_throttling,
+        }))
+    }
+
+    /// Replace the API's whole definition with `document` in one call.
+    /// Returns the binary media types the API then reports and the import's
+    /// warnings.
+    ///
+    /// `failonwarnings` stays off: moto checks the document with a strict
+    /// OpenAPI validator when it is on, and that validator rejects API
+    /// Gateway's own documented greedy-path form (`/{proxy+}` with a path
+    /// parameter named `proxy`). The caller refuses to deploy when there are
+    /// warnings instead, so nothing a warning touched is ever served.
+    pub async fn put_document(&self, api: &str, document: &Value) -> Result<PutOutcome, AwsError> {
+        let body = serde_json::to_vec(document).map_err(|err| AwsError {
+            operation: "PutRestApi",
+            target: format!("REST API {api}"),
+            code: None,
+            detail: format!("the document does not serialize: {err}"),
+            hint: "",
+        })?;
+        let out = call("PutRestApi", &format!("REST API {api}"), || {
+            self.client
+                .put_rest_api()
+                .rest_api_id(api)
+                .mode(PutMode::Overwrite)
+                .body(Blob::new(body.clone()))
+                .send()
+        })
+        .await?;
+        Ok(PutOutcome {
+            binary_media_types: out.binary_media_types().to_vec(),
+            warnings: out.warnings().to_vec(),
+        })
+    }
+
+    /// Every method of the API with its integration, in one paged read.
+    pub async fn methods(&self, api: &str) -> Result<Vec<ObservedMethod>, AwsError> {
+        let target = format!("REST API {api}");
+        let mut methods = Vec::new();
+        let mut position: Option<String> = None;
+        loop {
+            let page = call("GetResources", &target, || {
+                self.client
+                    .get_resources()
+                    .rest_api_id(api)
+                    .embed("methods")
+                    .limit(500)
+                    .set_position(position.clone())
+                    .send()
+            })
+            .await?;
+            for resource in page.items() {
+                let path = resource.path().unwrap_or_default();
+                for (verb, method) in resource.resource_methods().into_iter().flatten() {
+                    let integration = method.method_integration().map(|i| ObservedIntegration {
+                        kind: i.r#type().map(|t| t.as_str().to_owned()),
+                        http_method: i.http_method().map(str::to_owned),
+                        uri: i.uri().map(str::to_owned),
+                        credentials: i.credentials().map(str::to_owned),
+                        request_parameters: i
+                            .request_parameters()
+                            .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                            .unwrap_or_default(),
+                    });
+                    methods.push(ObservedMethod {
+                        resource_id: resource.id().unwrap_or_default().to_owned(),
+                        path: path.to_owned(),
+                        verb: verb.clone(),
+                        authorization: method
+                            .authorization_type()
+                            .filter(|a| !a.is_empty())
+                            .map(str::to_owned),
+                        integration,
+                    });
+                }
+            }
+            match page.position() {
+                Some(next) if !next.is_empty() && Some(next) != position.as_deref() => {
+                    position = Some(next.to_owned());
+                }
+                _ => return Ok(methods),
+            }
+        }
+    }
+
+    /// Set a method's authorization type; returns what API Gateway then reports.
+    pub async fn set_authorization(
+        &self,
+        api: &str,
+        resource_id: &str,
+        verb: &str,
+        authorization: Authorization,
+    ) -> Result<Option<String>, AwsError> {
+        let target = format!("method {verb} of resource {resource_id} on REST API {api}");
+        let out = call("UpdateMethod", &target, || {
+            self.client
+                .update_method()
+                .rest_api_id(api)
+                .resource_id(resource_id)
+                .http_method(verb)
+                .patch_operations(
+                    PatchOperation::builder()
+                        .op(Op::Replace)
+                        .path("/authorizationType")
+                        .value(authorization.as_str())
+                        .build(),
+                )
+                .send()
+        })
+        .await?;
+        Ok(out.authorization_type().map(str::to_owned))
+    }
+
+    /// Set an integration's role; returns what API Gateway then reports.
+    pub async fn set_credentials(
+        &self,
+        api: &str,
+        resource_id: &str,
+        verb: &str,
+        role_arn: &str,
+    ) -> Result<Option<String>, AwsError> {
+        let target = format!("integration of {verb} on resource {resource_id} of REST API {api}");
+        let out = call("UpdateIntegration", &target, || {
+            self.client
+                .update_integration()
+                .rest_api_id(api)
+                .resource_id(resource_id)
+                .http_method(verb)
+                .patch_operations(
+                    PatchOperation::builder()
+                        .op(Op::Replace)
+                        .path("/credentials")
+                        .value(role_arn)
+                        .build(),
+                )
+                .send()
+        })
+        .await?;
+        Ok(out.credentials().map(str::to_owned))
+    }
+
+    /// Add (`true`) or remove a binary media type. The PATCH path carries the
+    /// type, its `/` escaped as `~1`; API Gateway takes no value for these.
+    pub async fn patch_binary_media_type(
+        &self,
+        api: &str,
+        media_type: &str,
+        add: bool,
+    ) -> Result<Vec<String>, AwsError> {
+        let out = call("UpdateRestApi", &format!("REST API {api}"), || {
+            self.client
+                .update_rest_api()
+                .rest_api_id(api)
+                .patch_operations(
+                    PatchOperation::builder()
+                        .op(if add { Op::Add } else { Op::Remove })
+                        .path(binary_media_type_path(media_type))
+                        .build(),
+                )
+                .send()
+        })
+        .await?;
+        Ok(out.binary_media_types().to_vec())
+    }
+
+    /// Deploy the API's current definition to `stage` (creating the stage
+    /// when it does not exist); returns the deployment id.
+    pub async fn deploy(
+        &self,
+        api: &str,
+        stage: &str,
+        description: &str,
+    ) -> Result<String, AwsError> {
+        let out = call(
+            "CreateDeployment",
+            &format!("stage {stage} of REST API {api}"),
+            || {
+                self.client
+                    .create_deployment()
+                    .rest_api_id(api)
+                    .stage_name(stage)
+                    .description(description)
+                    .send()
+            },
+        )
+        .await?;
+        let id = out
+            .id()
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| AwsError {
+                operation: "CreateDeployment",
+                target: format!("stage {stage} of REST API {api}"),
+                code: None,
+                detail: "the answer carries no deployment id".to_owned(),
+                hint: "",
+            })?
+            .to_owned();
+        info!(deployment_id = %id, stage, "deployed");
+        Ok(id)
+    }
+
+    pub async fn patch_stage(
+        &self,
+        api: &str,
+        stage: &str,
+        patches: &[StagePatch],
+    ) -> Result<(), AwsError> {
+        let operations: Vec<PatchOperation> = patches
+            .iter()
+            .map(|patch| match patch {
+                StagePatch::Replace { path, value } => PatchOperation::builder()
+                    .op(Op::Replace)
+                    .path(path)
+                    .value(value)
+                    .build(),
+                StagePatch::Remove { path } => {
+                    PatchOperation::builder().op(Op::Remove).path(path).build()
+                }
+            })
+            .collect();
+        call(
+            "UpdateStage",
+            &format!("stage {stage} of REST API {api}"),
+            || {
+                self.client
+                    .update_stage()
+                    .rest_api_id(api)
+                    .stage_name(stage)
+                    .set_patch_operations(Some(operations.clone()))
+                    .send()
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The API's stages, or `None` when the API itself is gone.
+    pub async fn stages(&self, api: &str) -> Result<Option<Vec<StageRef>>, AwsError> {
+        match call("GetStages", &format!("REST API {api}"), || {
+            self.client.get_stages().rest_api_id(api).send()
+        })
+        .await
+        {
+            Ok(out) => Ok(Some(
+                out.item()
+                    .iter()
+                    .map(|s| StageRef {
+                        name: s.stage_name().unwrap_or_default().to_owned(),
+                        deployment_id: s.deployment_id().map(str::to_owned),
+                    })
+                    .collect(),
+            )),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    pub async fn deployments(&self, api: &str) -> Result<Vec<DeploymentRef>, AwsError> {
+        let target = format!("REST API {api}");
+        let mut deployments = Vec::new();
+        let mut position: Option<String> = None;
+        loop {
+            let page = call("GetDeployments", &target, || {
+                self.client
+                    .get_deployments()
+                    .rest_api_id(api)
+                    .limit(500)
+                    .set_position(position.clone())
+                    .send()
+            })
+            .await?;
+            deployments.extend(page.items().iter().map(|d| DeploymentRef {
+                id: d.id().unwrap_or_default().to_owned(),
+                description: d.description().map(str::to_owned),
+            }));
+            match page.position() {
+                Some(next) if !next.is_empty() && Some(next) != position.as_deref() => {
+                    position = Some(next.to_owned());
+                }
+                _ => return Ok(deployments),
+            }
+        }
+    }
+
+    /// Delete a stage; already gone is fine.
+    pub async fn delete_stage(&self, api: &str, stage: &str) -> Result<(), AwsError> {
+        match call(
+            "DeleteStage",
+            &format!("stage {stage} of REST API {api}"),
+            || {
+                self.client
+                    .delete_stage()
+                    .rest_api_id(api)
+                    .stage_name(stage)
+                    .send()
+            },
+        )
+        .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_not_found() => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Delete a deployment; already gone is fine.
+    pub async fn delete_deployment(&self, api: &str, id: &str) -> Result<(), AwsError> {
+        match call(
+            "DeleteDeployment",
+            &format!("deployment {id} of REST API {api}"),
+            || {
+                self.client
+                    .delete_deployment()
+                    .rest_api_id(api)
+                    .deployment_id(id)
+                    .send()
+            },
+        )
+        .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_not_found() => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    const FAST: Backoff = Backoff {
+        first: Duration::from_millis(1),
+        max: Duration::from_millis(5),
+        attempts: 4,
+    };
+
+    #[derive(Debug, PartialEq)]
+    enum Fake {
+        Throttled,
+        Broken,
+    }
+
+    fn classify(err: &Fake) -> Throttled {
+        match err {
+            Fake::Throttled => Throttled::Yes(None),
+            Fake::Broken => Throttled::No,
+        }
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_until_it_succeeds() {
+        let calls = Cell::new(0);
+        let result = retry_throttled("Op", FAST, classify, || {
+            calls.set(calls.get() + 1);
+            let n = calls.get();
+            async move {
+                if n < 3 {
+                    Err(Fake::Throttled)
+                } else {
+                    Ok(n)
+                }
+            }
+        })
+        .await;
+        assert_eq!(result, Ok(3));
+    }
+
+    #[tokio::test]
+    async fn throttling_gives_up_after_the_attempts() {
+        let calls = Cell::new(0);
+        let result: Result<(), Fake> = retry_throttled("Op", FAST, classify, || {
+            calls.set(calls.get() + 1);
+            async { Err(Fake::Throttled) }
+        })
+        .await;
+        assert_eq!(result, Err(Fake::Throttled));
+        assert_eq!(calls.get(), FAST.attempts);
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_not_retried() {
+        let calls = Cell::new(0);
+        let result: Result<(), Fake> = retry_throttled("Op", FAST, classify, || {
+            calls.set(calls.get() + 1);
+            async { Err(Fake::Broken) }
+        })
+        .await;
+        assert_eq!(result, Err(Fake::Broken));
+        assert_eq!(calls.get(), 1);
+    }
+
+    #[test]
+    fn delays_grow_stay_capped_and_honour_retry_after() {
+        let backoff = Backoff::CONTROL_PLANE;
+        for attempt in 1..=20 {
+            let delay = backoff.delay(attempt, None);
+            let ceiling = (backoff.first * 2u32.pow((attempt - 1).min(16))).min(backoff.max);
+            assert!(
+                delay >= ceiling / 2 && delay <= ceiling,
+                "attempt {attempt}: {delay:?} outside [{:?}, {ceiling:?}]",
+                ceiling / 2
+            );
+        }
+        assert_eq!(
+            backoff.delay(1, Some(Duration::from_secs(5))),
+            Duration::from_secs(5),
+            "CreateDeployment's 5 s quota: wait as told"
+        );
+        assert_eq!(
+            backoff.delay(1, Some(Duration::from_secs(600))),
+            backoff.max
+        );
+    }
+
+    #[test]
+    fn errors_name_the_operation_the_target_and_the_fix() {
+        let err = AwsError {
+            operation: "PutRestApi",
+            target: "REST API a1b2c3d4e5".into(),
+            code: Some("AccessDeniedException".into()),
+            detail: "AccessDeniedException: not authorized to perform iam:PassRole".into(),
+            hint: hint_for(Some("AccessDeniedException"), "PutRestApi"),
+        };
+        let text = err.to_string();
+        assert!(
+            text.starts_with("API Gateway PutRestApi on REST API a1b2c3d4e5 failed"),
+            "{text}"
+        );
+        assert!(text.contains("iam:PassRole on RoleArn"), "{text}");
+        assert!(!err.is_not_found());
+    }
+}
