@@ -1,20 +1,59 @@
-//! `vaultfront`: the deploy tool. Its subcommands (build, check, deploy,
-//! destroy, verify) arrive with the template; this skeleton fixes its place
-//! in the workspace and its command-line contract.
+//! `vaultfront`: build, check, deploy and tear down the vaultfront stack.
+//! `scripts/deploy` is its entry point; `vaultfront --help` lists the
+//! commands. It drives `sam` and the project's scripts, and does its own
+//! checking first, without the network, so that mistakes cost milliseconds
+//! rather than a half-created stack.
+
+mod artifacts;
+mod build;
+mod check;
+mod cli;
+mod deploy;
+mod destroy;
+mod error;
+mod outputs;
+mod parameters;
+mod preflight;
+mod project;
+mod samconfig;
+mod tools;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: vaultfront <build|check|deploy|destroy|verify> [options]";
+use cli::Command;
+use error::Error;
+use preflight::Environment;
+use project::Project;
 
 fn main() -> ExitCode {
-    match std::env::args().nth(1).as_deref() {
-        None | Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("vaultfront: error: {err}");
+            ExitCode::from(err.exit_code())
         }
-        Some(other) => {
-            eprintln!("vaultfront: `{other}` is not available yet\n{USAGE}");
-            ExitCode::from(2)
+    }
+}
+
+fn run() -> Result<(), Error> {
+    let args = std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.into_string().map_err(Error::Argument))
+        .collect::<Result<Vec<String>, Error>>()?;
+    let command = cli::parse(&args)?;
+    if command == Command::Help {
+        println!("{}", cli::USAGE);
+        return Ok(());
+    }
+    let project = Project::open(Environment::from_process())?;
+    match command {
+        Command::Help => Ok(()),
+        Command::Build => {
+            let tools = tools::Tools::from_env(&project.env);
+            build::build(&project, &tools).map(|_| ())
         }
+        Command::Check => check::check(&project),
+        Command::Deploy(args) => deploy::deploy(&project, &args),
+        Command::Destroy(args) => destroy::destroy(&project, &args),
     }
 }
