@@ -1,11 +1,6 @@
-//! `Custom::ObjectLock`: Object Lock (WORM) retention on a new or existing
-//! bucket, which can be strengthened freely but weakened only on purpose.
-//! See DESIGN.md, "Custom::ObjectLock".
+//! The Lambda function behind `Custom::ObjectLock`.
 
-mod aws;
-mod handler;
-mod plan;
-mod properties;
+use object_lock::{aws, handler};
 
 // One event at a time per Lambda instance: a single-threaded runtime is enough.
 #[tokio::main(flavor = "current_thread")]

@@ -1,14 +1,7 @@
-//! `Custom::S3ProxyApi`: an authenticated, binary-safe S3 proxy on a REST
-//! API, defined in one PutRestApi and deployed to a stage.
-
-mod aws;
-mod digest;
-mod openapi;
-mod plan;
-mod properties;
-mod resource;
+//! The Lambda function behind `Custom::S3ProxyApi`.
 
 use aws_config::BehaviorVersion;
+use s3_proxy_api::{aws, resource};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -1,0 +1,404 @@
+//! The template and the handlers agree: every `Custom::` resource in
+//! `infra/template.yaml` passes properties that its handler's own property
+//! type accepts and validates, in CloudFormation's stringified form, for the
+//! default parameters and for each alternative a user can choose; and every
+//! `Fn::GetAtt` on a custom resource names an attribute its handler returns.
+//!
+//! The template is read with the SAM CLI's own YAML loader (it knows the
+//! short-form intrinsics), then evaluated here for the intrinsics the custom
+//! resources use: Ref, Fn::GetAtt, Fn::If (with the template's Conditions),
+//! Fn::Split, Fn::Sub and Fn::Join of literals.
+
+use custom_resource::properties::parse;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::process::Command;
+use vaultfront_tests::process::{tools_dir, workspace_root};
+use vaultfront_tests::stringify;
+
+/// Stand-ins for what CloudFormation returns, in the shapes the handlers check.
+fn physical_id(resource_type: &str, logical_id: &str) -> Value {
+    json!(match resource_type {
+        "AWS::S3::Bucket" => format!("vaultfront-{}-1a2b3c", logical_id.to_lowercase()),
+        "AWS::CloudFront::Distribution" => "E2QWRUHAPOMQZL".to_owned(),
+        "AWS::CloudFront::CloudFrontOriginAccessIdentity" => "E74FTE3AJFJ256A".to_owned(),
+        "AWS::ApiGateway::RestApi" => "a1b2c3d4e5".to_owned(),
+        _ => format!("{logical_id}-PHYSICAL"),
+    })
+}
+
+fn attribute(resource_type: &str, logical_id: &str, name: &str) -> Value {
+    json!(match (resource_type, name) {
+        ("AWS::IAM::Role", "Arn") =>
+            format!("arn:aws:iam::123456789012:role/vaultfront-{logical_id}"),
+        (_, "Arn") => format!("arn:aws:lambda:us-east-1:123456789012:function:{logical_id}"),
+        _ => format!("{logical_id}.{name}"),
+    })
+}
+
+struct Template {
+    doc: Value,
+    parameters: BTreeMap<String, String>,
+}
+
+impl Template {
+    fn load(overrides: &[(&str, &str)]) -> Template {
+        let python = tools_dir().join("venv/bin/python");
+        let script = "import json, sys\nfrom samtranslator.yaml_helper import yaml_parse\n\
+                      json.dump(yaml_parse(open(sys.argv[1]).read()), sys.stdout)";
+        let output = Command::new(&python)
+            .args(["-c", script])
+            .arg(workspace_root().join("infra/template.yaml"))
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}; run scripts/setup", python.display()));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let doc: Value = serde_json::from_slice(&output.stdout).expect("the template as JSON");
+        let mut parameters: BTreeMap<String, String> = doc["Parameters"]
+            .as_object()
+            .expect("Parameters")
+            .iter()
+            .map(|(name, p)| (name.clone(), scalar(&p["Default"])))
+            .collect();
+        for (name, value) in overrides {
+            assert!(parameters.contains_key(*name), "no parameter {name}");
+            parameters.insert((*name).to_owned(), (*value).to_owned());
+        }
+        Template { doc, parameters }
+    }
+
+    fn resources(&self) -> &Map<String, Value> {
+        self.doc["Resources"].as_object().expect("Resources")
+    }
+
+    fn resource_type(&self, logical_id: &str) -> &str {
+        self.resources()[logical_id]["Type"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no resource {logical_id}"))
+    }
+
+    fn condition(&self, name: &str) -> bool {
+        let condition = &self.doc["Conditions"][name];
+        assert!(!condition.is_null(), "no condition {name}");
+        self.truth(condition)
+    }
+
+    fn truth(&self, value: &Value) -> bool {
+        let (function, args) =
+            intrinsic(value).unwrap_or_else(|| panic!("not a condition: {value}"));
+        match function {
+            "Fn::Equals" => self.eval(&args[0]) == self.eval(&args[1]),
+            "Fn::Not" => !self.truth(&args[0]),
+            "Fn::Or" => args
+                .as_array()
+                .expect("Fn::Or list")
+                .iter()
+                .any(|a| self.truth(a)),
+            "Fn::And" => args
+                .as_array()
+                .expect("Fn::And list")
+                .iter()
+                .all(|a| self.truth(a)),
+            "Condition" => self.condition(args.as_str().expect("condition name")),
+            other => panic!("unsupported condition function {other}"),
+        }
+    }
+
+    /// The value CloudFormation would pass; `None` for `AWS::NoValue`.
+    fn eval(&self, value: &Value) -> Option<Value> {
+        if let Some((function, args)) = intrinsic(value) {
+            return match function {
+                "Ref" => {
+                    let name = args.as_str().expect("Ref name");
+                    match name {
+                        "AWS::NoValue" => None,
+                        "AWS::Region" => Some(json!("us-east-1")),
+                        "AWS::AccountId" => Some(json!("123456789012")),
+                        "AWS::Partition" => Some(json!("aws")),
+                        "AWS::StackName" => Some(json!("vaultfront")),
+                        _ => Some(match self.parameters.get(name) {
+                            Some(value) => json!(value),
+                            None => physical_id(self.resource_type(name), name),
+                        }),
+                    }
+                }
+                "Fn::GetAtt" => {
+                    let (logical_id, name) = match args {
+                        Value::Array(parts) => (scalar(&parts[0]), scalar(&parts[1])),
+                        other => {
+                            let text = scalar(other);
+                            let (l, n) = text.split_once('.').expect("Logical.Attribute");
+                            (l.to_owned(), n.to_owned())
+                        }
+                    };
+                    Some(attribute(
+                        self.resource_type(&logical_id),
+                        &logical_id,
+                        &name,
+                    ))
+                }
+                "Fn::If" => {
+                    let branches = args.as_array().expect("Fn::If list");
+                    let chosen = if self.condition(branches[0].as_str().expect("condition")) {
+                        1
+                    } else {
+                        2
+                    };
+                    self.eval(&branches[chosen])
+                }
+                "Fn::Split" => {
+                    let parts = args.as_array().expect("Fn::Split list");
+                    let source = scalar(&self.eval(&parts[1]).expect("a value to split"));
+                    Some(json!(source
+                        .split(scalar(&parts[0]).as_str())
+                        .collect::<Vec<_>>()))
+                }
+                "Fn::Join" => {
+                    let parts = args.as_array().expect("Fn::Join list");
+                    let items = self.eval(&parts[1]).expect("a list to join");
+                    let items: Vec<String> =
+                        items.as_array().expect("list").iter().map(scalar).collect();
+                    Some(json!(items.join(&scalar(&parts[0]))))
+                }
+                "Fn::Sub" => {
+                    let mut text = scalar(args);
+                    for (name, value) in &self.parameters {
+                        text = text.replace(&format!("${{{name}}}"), value);
+                    }
+                    Some(json!(text
+                        .replace("${AWS::Region}", "us-east-1")
+                        .replace("${AWS::AccountId}", "123456789012")))
+                }
+                other => panic!("unsupported intrinsic {other} in a custom resource"),
+            };
+        }
+        Some(match value {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .filter_map(|(k, v)| self.eval(v).map(|v| (k.clone(), v)))
+                    .collect(),
+            ),
+            Value::Array(items) => {
+                Value::Array(items.iter().filter_map(|v| self.eval(v)).collect())
+            }
+            other => other.clone(),
+        })
+    }
+
+    /// Each custom resource's type and properties as CloudFormation sends them.
+    fn custom_resources(&self) -> Vec<(String, String, Value)> {
+        self.resources()
+            .iter()
+            .filter(|(_, r)| {
+                r["Type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Custom::"))
+            })
+            .filter(|(_, r)| {
+                r.get("Condition")
+                    .and_then(Value::as_str)
+                    .is_none_or(|c| self.condition(c))
+            })
+            .map(|(id, r)| {
+                let properties = self.eval(&r["Properties"]).expect("properties");
+                (
+                    id.clone(),
+                    r["Type"].as_str().unwrap_or_default().to_owned(),
+                    stringify(&properties),
+                )
+            })
+            .collect()
+    }
+}
+
+fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
+    let map = value.as_object()?;
+    let (key, args) = map.iter().next()?;
+    (map.len() == 1 && (key == "Ref" || key == "Condition" || key.starts_with("Fn::")))
+        .then_some((key.as_str(), args))
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Parse and validate with the handler's own types; the error names the property.
+fn accepts(resource_type: &str, properties: &Value) -> Result<(), String> {
+    let field = "ResourceProperties";
+    match resource_type {
+        "Custom::OriginBucketPolicy" => {
+            parse::<bucket_policy::properties::Properties>(properties, field)
+                .map_err(|e| e.to_string())?
+                .validate()
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+        "Custom::ObjectLock" => parse::<object_lock::properties::Properties>(properties, field)
+            .map_err(|e| e.to_string())?
+            .desired()
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        "Custom::S3ProxyApi" => parse::<s3_proxy_api::properties::Properties>(properties, field)
+            .map_err(|e| e.to_string())?
+            .validate()
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        other => Err(format!("no handler knows {other}")),
+    }
+}
+
+#[test]
+fn every_custom_resource_is_accepted_by_its_handler_for_every_choice() {
+    let choices: [&[(&str, &str)]; 6] = [
+        &[],
+        &[("OriginAccess", "OAI")],
+        &[
+            ("RetentionMode", "COMPLIANCE"),
+            ("RetentionDays", "0"),
+            ("RetentionYears", "7"),
+        ],
+        &[
+            ("ApiMethods", "GET,HEAD,PUT,DELETE"),
+            ("AllowRetentionReduction", "true"),
+        ],
+        &[("ApiMethods", "GET,HEAD,PUT"), ("ApiStageName", "prod")],
+        &[("PriceClass", "PriceClass_All"), ("CdnAccessLogs", "false")],
+    ];
+    for overrides in choices {
+        let template = Template::load(overrides);
+        let customs = template.custom_resources();
+        let types: Vec<&str> = customs.iter().map(|(_, t, _)| t.as_str()).collect();
+        for expected in [
+            "Custom::OriginBucketPolicy",
+            "Custom::ObjectLock",
+            "Custom::S3ProxyApi",
+        ] {
+            assert!(
+                types.contains(&expected),
+                "{overrides:?}: the template has no {expected}"
+            );
+        }
+        for (logical_id, resource_type, properties) in &customs {
+            assert!(
+                properties.get("ServiceTimeout").is_some(),
+                "{logical_id}: every custom resource needs a ServiceTimeout"
+            );
+            if let Err(reason) = accepts(resource_type, properties) {
+                panic!("{overrides:?}: {logical_id} ({resource_type}) is refused by its handler: {reason}\n{properties:#}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_property_the_handler_does_not_know_is_caught() {
+    // The check above could only pass vacuously if `accepts` accepted anything.
+    let template = Template::load(&[]);
+    let (_, resource_type, mut properties) = template.custom_resources().remove(0);
+    properties["Colour"] = json!("red");
+    let reason = accepts(&resource_type, &properties).expect_err("an unknown property");
+    assert!(reason.contains("Colour"), "{reason}");
+}
+
+#[test]
+fn every_get_att_on_a_custom_resource_is_an_attribute_its_handler_returns() {
+    // The attributes each handler puts in `Data` on success (see its crate).
+    let returns: BTreeMap<&str, &[&str]> = BTreeMap::from([
+        (
+            "Custom::OriginBucketPolicy",
+            &[
+                "Sids",
+                "GrantSid",
+                "TlsDenySid",
+                "Principal",
+                "SourceArn",
+                "Mode",
+            ][..],
+        ),
+        (
+            "Custom::ObjectLock",
+            &[
+                "BucketName",
+                "Mode",
+                "Days",
+                "Years",
+                "RetentionPeriod",
+                "EnabledVersioning",
+            ][..],
+        ),
+        (
+            "Custom::S3ProxyApi",
+            &["InvokeUrl", "DeploymentId", "ExecuteApiArn"][..],
+        ),
+    ]);
+    let template = Template::load(&[]);
+    let text = template.doc.to_string();
+    let mut checked = 0;
+    for (logical_id, resource) in template.resources() {
+        let Some(data) = returns.get(resource["Type"].as_str().unwrap_or_default()) else {
+            continue;
+        };
+        for attribute in attributes_used(&template.doc, logical_id) {
+            assert!(
+                data.contains(&attribute.as_str()),
+                "Fn::GetAtt {logical_id}.{attribute}: the handler returns {data:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 0 || !text.contains("GetAtt"),
+        "no Fn::GetAtt on a custom resource was found to check"
+    );
+}
+
+/// Attributes of `logical_id` used through Fn::GetAtt anywhere in `value`.
+fn attributes_used(value: &Value, logical_id: &str) -> Vec<String> {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .flat_map(|(key, v)| {
+                let mut found = if key == "Fn::GetAtt" {
+                    match v {
+                        Value::Array(parts) if scalar(&parts[0]) == logical_id => {
+                            vec![scalar(&parts[1])]
+                        }
+                        Value::String(s) => s
+                            .split_once('.')
+                            .filter(|(l, _)| *l == logical_id)
+                            .map(|(_, a)| vec![a.to_owned()])
+                            .unwrap_or_default(),
+                        _ => Vec::new(),
+                    }
+                } else {
+                    Vec::new()
+                };
+                found.extend(attributes_used(v, logical_id));
+                found
+            })
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .flat_map(|v| attributes_used(v, logical_id))
+            .collect(),
+        Value::String(s) => {
+            // Fn::Sub strings: ${Logical.Attribute}
+            let prefix = format!("${{{logical_id}.");
+            s.match_indices(&prefix)
+                .filter_map(|(at, _)| {
+                    s[at + prefix.len()..]
+                        .split_once('}')
+                        .map(|(a, _)| a.to_owned())
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
