@@ -9,6 +9,7 @@ commands:
   check     check samconfig.toml's parameters, then scripts/check-template
   deploy    preflight, sam build, sam deploy, then print the stack's outputs
   destroy   explain what is retained, then sam delete the stack
+  verify    audit a deployed stack (local or AWS): a table of guarantees, PASS or FAIL
 
 options (deploy, destroy):
   --stack-name NAME        stack to deploy or delete (default: samconfig.toml's)
@@ -20,8 +21,20 @@ options (deploy):
   --no-build               deploy what the last `vaultfront build` made
 options (destroy):
   --yes                    do not ask for confirmation
+options (verify):
+  --json                   print the guarantees as JSON
+  --stack-name, --region, --profile as above (AWS), or --local
 
-`--local` (deploy to an emulator) is not available yet.";
+local mode (deploy, destroy, verify --local): no AWS account needed
+  --local                  the stack in moto on loopback: native resources through the SDK,
+                           each custom resource's real handler under `cargo lambda watch`,
+                           driven with CloudFormation's events. moto is left running
+                           between runs (it keeps its data in memory); destroy stops it.
+  --state-dir DIR          the local stack's state and logs (default: target/local-stack)
+  --template FILE          the SAM template to deploy (default: infra/template.yaml)
+  --keep-emulator          destroy: leave moto running afterwards (to inspect what is left)
+  VAULTFRONT_LOCAL_PROFILE=debug   run debug builds of the functions (default: release)
+  OriginAccess=OAI is refused locally: moto has no CloudFront OAI API.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -30,6 +43,22 @@ pub enum Command {
     Check,
     Deploy(DeployArgs),
     Destroy(DestroyArgs),
+    Verify(VerifyArgs),
+}
+
+/// `--local` and where its state lives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Local {
+    pub enabled: bool,
+    pub state_dir: Option<String>,
+    pub template: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyArgs {
+    pub target: Target,
+    pub local: Local,
+    pub json: bool,
 }
 
 /// Which stack, where, and as whom.
@@ -47,12 +76,15 @@ pub struct DeployArgs {
     /// `NAME=VALUE` as given; parsed and checked with samconfig's.
     pub parameters: Vec<String>,
     pub no_build: bool,
+    pub local: Local,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DestroyArgs {
     pub target: Target,
     pub yes: bool,
+    pub local: Local,
+    pub keep_emulator: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,8 +97,10 @@ pub enum UsageError {
     UnknownOption { command: String, option: String },
     #[error("`{0}` needs a value")]
     MissingValue(String),
-    #[error("`--local` (deploy to a local emulator) is not there yet: it arrives with issue 7; deploy to AWS without it")]
-    LocalNotAvailable,
+    #[error("`{0}` works only with --local")]
+    LocalOnly(String),
+    #[error("`{0}` is for AWS and means nothing with --local (moto takes test credentials in us-east-1)")]
+    NotWithLocal(String),
 }
 
 pub fn parse(args: &[String]) -> Result<Command, UsageError> {
@@ -75,12 +109,6 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
     };
     if rest.iter().any(|a| a == "-h" || a == "--help") {
         return Ok(Command::Help);
-    }
-    if rest
-        .iter()
-        .any(|a| a == "--local" || a.starts_with("--local="))
-    {
-        return Err(UsageError::LocalNotAvailable);
     }
     match command.as_str() {
         "-h" | "--help" | "help" => Ok(Command::Help),
@@ -93,9 +121,11 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
                 match option.as_str() {
                     "--parameter" => deploy.parameters.push(options.value(&option)?),
                     "--no-build" => deploy.no_build = true,
+                    _ if local_option(&mut deploy.local, &option, &mut options)? => {}
                     _ => target_option(&mut deploy.target, &option, &mut options)?,
                 }
             }
+            check_local(&deploy.local, &deploy.target, deploy.no_build)?;
             Ok(Command::Deploy(deploy))
         }
         "destroy" => {
@@ -104,10 +134,29 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             while let Some(option) = options.next_option() {
                 match option.as_str() {
                     "--yes" | "-y" => destroy.yes = true,
+                    "--keep-emulator" => destroy.keep_emulator = true,
+                    _ if local_option(&mut destroy.local, &option, &mut options)? => {}
                     _ => target_option(&mut destroy.target, &option, &mut options)?,
                 }
             }
+            if destroy.keep_emulator && !destroy.local.enabled {
+                return Err(UsageError::LocalOnly("--keep-emulator".into()));
+            }
+            check_local(&destroy.local, &destroy.target, false)?;
             Ok(Command::Destroy(destroy))
+        }
+        "verify" => {
+            let mut verify = VerifyArgs::default();
+            let mut options = Options::new("verify", rest);
+            while let Some(option) = options.next_option() {
+                match option.as_str() {
+                    "--json" => verify.json = true,
+                    _ if local_option(&mut verify.local, &option, &mut options)? => {}
+                    _ => target_option(&mut verify.target, &option, &mut options)?,
+                }
+            }
+            check_local(&verify.local, &verify.target, false)?;
+            Ok(Command::Verify(verify))
         }
         other => Err(UsageError::UnknownCommand(other.to_owned())),
     }
@@ -121,6 +170,41 @@ fn no_options(command: &str, rest: &[String]) -> Result<(), UsageError> {
             option: option.clone(),
         }),
     }
+}
+
+/// With --local: no AWS-only options; without it: no local-only ones.
+fn check_local(local: &Local, target: &Target, no_build: bool) -> Result<(), UsageError> {
+    if local.enabled {
+        let aws_only = [
+            ("--region", target.region.is_some()),
+            ("--profile", target.profile.is_some()),
+            ("--instance-credentials", target.instance_credentials),
+            ("--no-build", no_build),
+        ];
+        if let Some((option, _)) = aws_only.iter().find(|(_, given)| *given) {
+            return Err(UsageError::NotWithLocal((*option).to_owned()));
+        }
+    } else if local.state_dir.is_some() {
+        return Err(UsageError::LocalOnly("--state-dir".into()));
+    } else if local.template.is_some() {
+        return Err(UsageError::LocalOnly("--template".into()));
+    }
+    Ok(())
+}
+
+/// `--local`, `--state-dir`, `--template`; true when `option` was one.
+fn local_option(
+    local: &mut Local,
+    option: &str,
+    options: &mut Options<'_>,
+) -> Result<bool, UsageError> {
+    match option {
+        "--local" => local.enabled = true,
+        "--state-dir" => local.state_dir = Some(options.value(option)?),
+        "--template" => local.template = Some(options.value(option)?),
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 fn target_option(
@@ -203,6 +287,7 @@ mod tests {
                 },
                 parameters: vec!["RetentionDays=90".into(), "ApiMethods=GET,HEAD,PUT".into()],
                 no_build: true,
+                local: Local::default(),
             }))
         );
         assert_eq!(
@@ -213,6 +298,35 @@ mod tests {
                     ..Target::default()
                 },
                 yes: true,
+                ..DestroyArgs::default()
+            }))
+        );
+    }
+
+    #[test]
+    fn local_options() {
+        let Ok(Command::Deploy(deploy)) = parse_words(
+            "deploy --local --state-dir /tmp/s --template t.yaml --parameter RetentionDays=9",
+        ) else {
+            panic!("deploy --local did not parse");
+        };
+        assert_eq!(
+            deploy.local,
+            Local {
+                enabled: true,
+                state_dir: Some("/tmp/s".into()),
+                template: Some("t.yaml".into())
+            }
+        );
+        assert_eq!(
+            parse_words("verify --local --json"),
+            Ok(Command::Verify(VerifyArgs {
+                local: Local {
+                    enabled: true,
+                    ..Local::default()
+                },
+                json: true,
+                ..VerifyArgs::default()
             }))
         );
     }
@@ -243,8 +357,16 @@ mod tests {
             "unknown option `--region` for `build`"
         );
         assert_eq!(
-            parse_words("deploy --local"),
-            Err(UsageError::LocalNotAvailable)
+            parse_words("destroy --keep-emulator"),
+            Err(UsageError::LocalOnly("--keep-emulator".into()))
+        );
+        assert_eq!(
+            parse_words("deploy --state-dir x"),
+            Err(UsageError::LocalOnly("--state-dir".into()))
+        );
+        assert_eq!(
+            parse_words("deploy --local --region eu-west-1"),
+            Err(UsageError::NotWithLocal("--region".into()))
         );
         assert_eq!(parse_words("deploy --help"), Ok(Command::Help));
     }

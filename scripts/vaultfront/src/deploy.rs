@@ -103,16 +103,7 @@ pub fn deploy(project: &Project, args: &DeployArgs) -> Result<(), Error> {
         .args(["--parameter-overrides", &overrides]);
     project::run(sam, &project.root)?;
 
-    let mut list = tools.command("sam");
-    list.args([
-        "list",
-        "stack-outputs",
-        "--stack-name",
-        &stack,
-        "--output",
-        "json",
-    ])
-    .args(&account);
+    let list = outputs::list_command(&tools, &stack, &account);
     let output = project::capture(list, &project.root)?;
     let text = String::from_utf8_lossy(&output.stdout);
     let stack_outputs = outputs::parse(&text).map_err(Error::Outputs)?;

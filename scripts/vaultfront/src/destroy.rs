@@ -22,16 +22,7 @@ pub fn destroy(project: &Project, args: &DestroyArgs) -> Result<(), Error> {
     let account = project::account_args(&args.target, &region);
 
     // The outputs name the buckets that will be left behind.
-    let mut list = tools.command("sam");
-    list.args([
-        "list",
-        "stack-outputs",
-        "--stack-name",
-        &stack,
-        "--output",
-        "json",
-    ])
-    .args(&account);
+    let list = outputs::list_command(&tools, &stack, &account);
     let listed = project::capture(list, &project.root)?;
     let said = format!(
         "{}{}",

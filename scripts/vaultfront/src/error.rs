@@ -2,6 +2,7 @@
 
 use crate::artifacts::ArtifactError;
 use crate::cli::UsageError;
+use crate::local::LocalError;
 use crate::parameters::{OverridesError, Problem};
 use crate::preflight::PreflightError;
 use crate::samconfig::SamConfigError;
@@ -44,6 +45,10 @@ pub enum Error {
     NeedsConfirmation,
     #[error("the stack name was not typed; nothing was deleted")]
     NotConfirmed,
+    #[error("local stack: {0}")]
+    Local(#[from] LocalError),
+    #[error("{0} guarantee(s) FAILED (see the table above)")]
+    VerifyFailed(usize),
 }
 
 impl Error {

@@ -11,12 +11,15 @@ mod cli;
 mod deploy;
 mod destroy;
 mod error;
+mod local;
+mod local_stack;
 mod outputs;
 mod parameters;
 mod preflight;
 mod project;
 mod samconfig;
 mod tools;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -53,7 +56,10 @@ fn run() -> Result<(), Error> {
             build::build(&project, &tools).map(|_| ())
         }
         Command::Check => check::check(&project),
+        Command::Deploy(args) if args.local.enabled => local_stack::up(&project, &args),
         Command::Deploy(args) => deploy::deploy(&project, &args),
+        Command::Destroy(args) if args.local.enabled => local_stack::destroy(&project, &args),
         Command::Destroy(args) => destroy::destroy(&project, &args),
+        Command::Verify(args) => verify::verify(&project, &args),
     }
 }

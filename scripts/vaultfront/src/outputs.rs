@@ -1,6 +1,24 @@
 //! The stack's outputs, as `sam list stack-outputs --output json` prints them.
 
+use crate::tools::Tools;
 use serde_json::Value;
+use std::process::Command;
+
+/// `sam list stack-outputs` for `stack`, printing JSON; `account` is the
+/// region/profile arguments.
+pub fn list_command(tools: &Tools, stack: &str, account: &[String]) -> Command {
+    let mut list = tools.command("sam");
+    list.args([
+        "list",
+        "stack-outputs",
+        "--stack-name",
+        stack,
+        "--output",
+        "json",
+    ])
+    .args(account);
+    list
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {

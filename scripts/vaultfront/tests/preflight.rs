@@ -168,11 +168,25 @@ fn retention_out_of_range_is_refused_before_anything_else() {
 }
 
 #[test]
-fn local_is_not_there_yet() {
-    let (output, _) = vaultfront(&["deploy", "--local"], &[]);
+fn local_oai_is_refused_plainly_before_anything_starts() {
+    // moto has no CloudFront OAI API: --local says so and makes nothing
+    // (no credentials needed, no emulator started).
+    let (output, took) = vaultfront(
+        &["deploy", "--local", "--parameter", "OriginAccess=OAI"],
+        &[],
+    );
+    assert_fast_failure(
+        &output,
+        took,
+        &[
+            "moto has no CloudFront origin access identity API",
+            "OriginAccess=OAC",
+        ],
+    );
+    let (output, _) = vaultfront(&["destroy", "--keep-emulator"], &[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).contains("not there yet"),
+        stderr(&output).contains("`--keep-emulator` works only with --local"),
         "{}",
         stderr(&output)
     );

@@ -1,0 +1,62 @@
+//! SDK clients for moto: test credentials, us-east-1, path-style S3
+//! (`<bucket>.localhost` does not resolve here).
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::config::Credentials;
+
+pub const REGION: &str = "us-east-1";
+pub const ACCOUNT: &str = "123456789012";
+
+#[derive(Clone)]
+pub struct Clients {
+    pub s3: aws_sdk_s3::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub apigateway: aws_sdk_apigateway::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+impl Clients {
+    pub async fn for_endpoint(endpoint: &str) -> Clients {
+        let shared = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(endpoint)
+            .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
+            .load()
+            .await;
+        Clients::from_shared(&shared, true)
+    }
+
+    /// The real account, from the usual chain (verify on AWS).
+    pub async fn from_environment(region: Option<String>, profile: Option<String>) -> Clients {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = region {
+            loader = loader.region(Region::new(region));
+        }
+        if let Some(profile) = profile {
+            loader = loader.profile_name(profile);
+        }
+        Clients::from_shared(&loader.load().await, false)
+    }
+
+    fn from_shared(shared: &aws_config::SdkConfig, path_style: bool) -> Clients {
+        let s3 = aws_sdk_s3::config::Builder::from(shared)
+            .force_path_style(path_style)
+            .build();
+        Clients {
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            cloudfront: aws_sdk_cloudfront::Client::new(shared),
+            apigateway: aws_sdk_apigateway::Client::new(shared),
+            iam: aws_sdk_iam::Client::new(shared),
+            logs: aws_sdk_cloudwatchlogs::Client::new(shared),
+        }
+    }
+}
+
+/// An SDK error with its service code and message, for a FAILED reason.
+pub fn sdk_error(operation: &str, err: impl std::error::Error) -> super::LocalError {
+    super::LocalError::Aws(format!(
+        "{operation}: {}",
+        aws_sdk_s3::error::DisplayErrorContext(err)
+    ))
+}

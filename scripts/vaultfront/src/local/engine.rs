@@ -1,0 +1,809 @@
+//! Up (create, update, roll back) and destroy of the local stack.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use super::clients::{Clients, ACCOUNT, REGION};
+use super::custom::{self, Request, RESPONSE_BUCKET};
+use super::intrinsics::{scalar_text, Context};
+use super::native;
+use super::processes::{self, LambdaEmulator};
+use super::state::{ResourceState, StackState};
+use super::table;
+use super::template::{Resource, Template};
+use super::LocalError;
+use crate::tools::Tools;
+
+/// Where the local stack lives and how its functions are built.
+#[derive(Debug, Clone)]
+pub struct LocalOptions {
+    pub root: PathBuf,
+    pub tools: Tools,
+    pub state_dir: PathBuf,
+    pub template: PathBuf,
+    pub stack_name: String,
+    /// `cargo lambda watch --release` (the real release binaries) or debug.
+    pub release: bool,
+}
+
+/// Attribute under which a function's workspace binary is remembered.
+const BINARY: &str = "LocalBinary";
+
+fn runtime() -> Result<tokio::runtime::Runtime, LocalError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| LocalError::Process(format!("starting the async runtime: {e}")))
+}
+
+/// CloudFormation JSON from the SAM template, through samtranslator.
+fn transform(options: &LocalOptions) -> Result<Template, LocalError> {
+    let python = options.tools.find("python").ok_or_else(|| {
+        LocalError::Process("python (the SAM venv's) not found; run scripts/setup".into())
+    })?;
+    let output = Command::new(python)
+        .arg(options.root.join("scripts/vaultfront/sam_to_cfn.py"))
+        .arg(&options.template)
+        .args([REGION, ACCOUNT])
+        .env("AWS_DEFAULT_REGION", REGION)
+        .output()
+        .map_err(|e| LocalError::Process(format!("running sam_to_cfn.py: {e}")))?;
+    if !output.status.success() {
+        return Err(LocalError::Template(format!(
+            "the SAM transform failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    let json: Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| LocalError::Template(format!("the SAM transform printed no JSON: {e}")))?;
+    let _ = std::fs::write(options.state_dir.join("template.json"), &output.stdout);
+    Template::from_json(&json)
+}
+
+fn context(template: &Template, stack: &StackState) -> Context {
+    let mut parameters: HashMap<String, String> = stack.parameters.clone().into_iter().collect();
+    for (name, value) in [
+        ("AWS::Region", REGION),
+        ("AWS::AccountId", ACCOUNT),
+        ("AWS::Partition", "aws"),
+        ("AWS::URLSuffix", "amazonaws.com"),
+        ("AWS::StackName", &stack.stack_name),
+        ("AWS::StackId", &stack.stack_id),
+    ] {
+        parameters.insert(name.to_owned(), value.to_owned());
+    }
+    let mut context = Context {
+        parameters,
+        conditions: template.conditions.clone(),
+        ..Context::default()
+    };
+    for resource in &stack.resources {
+        context
+            .physical_ids
+            .insert(resource.logical_id.clone(), resource.physical_id.clone());
+        context
+            .attributes
+            .insert(resource.logical_id.clone(), resource.attributes.clone());
+    }
+    context
+}
+
+fn new_stack_id(stack_name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let hex = format!("{:032x}", nanos ^ (u128::from(std::process::id()) << 64));
+    format!(
+        "arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{stack_name}/{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// What a run changed, to be undone in reverse on a failure.
+enum Change {
+    Created(ResourceState),
+    Updated { before: ResourceState },
+}
+
+/// Everything a run needs at hand.
+struct Run<'a> {
+    options: &'a LocalOptions,
+    clients: Clients,
+    stack: StackState,
+    lambda: Option<LambdaEmulator>,
+    lambda_env: Vec<(String, String)>,
+}
+
+impl Run<'_> {
+    fn lambda(&mut self) -> Result<&LambdaEmulator, LocalError> {
+        if self.lambda.is_none() {
+            let profile = if self.stack.release {
+                "release"
+            } else {
+                "debug"
+            };
+            println!("vaultfront: starting the Lambda runtime emulator (cargo lambda watch, {profile} builds)");
+            self.lambda = Some(LambdaEmulator::start(
+                &self.options.root,
+                &self.options.tools,
+                &self.options.state_dir,
+                &self.lambda_env,
+                self.stack.release,
+            )?);
+        }
+        self.lambda
+            .as_ref()
+            .ok_or_else(|| LocalError::Process("the Lambda emulator did not start".into()))
+    }
+
+    /// The workspace binary behind a ServiceToken (a function's Arn).
+    fn binary_for(&self, properties: &Value, logical_id: &str) -> Result<String, LocalError> {
+        let token = properties
+            .get("ServiceToken")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        self.stack
+            .resources
+            .iter()
+            .find(|r| r.attributes.get("Arn").and_then(Value::as_str) == Some(token))
+            .and_then(|r| r.attributes.get(BINARY).and_then(Value::as_str))
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                LocalError::Template(format!(
+                    "{logical_id}: ServiceToken `{token}` names no function of this stack"
+                ))
+            })
+    }
+
+    async fn custom_request(
+        &mut self,
+        request_type: &'static str,
+        state: &ResourceState,
+        properties: &Value,
+        old: Option<&Value>,
+        physical_id: Option<&str>,
+    ) -> Result<custom::Response, LocalError> {
+        let binary = self.binary_for(properties, &state.logical_id)?;
+        let stack_id = self.stack.stack_id.clone();
+        let clients = self.clients.clone();
+        let lambda = self.lambda()?;
+        custom::send(
+            &clients,
+            lambda,
+            &binary,
+            &Request {
+                request_type,
+                stack_id: &stack_id,
+                logical_id: &state.logical_id,
+                resource_type: &state.kind,
+                properties,
+                old_properties: old,
+                physical_id,
+            },
+        )
+        .await
+    }
+
+    async fn create(
+        &mut self,
+        resource: &Resource,
+        properties: Value,
+    ) -> Result<ResourceState, (String, Option<ResourceState>)> {
+        let mut state = ResourceState {
+            logical_id: resource.logical_id.clone(),
+            kind: resource.kind.clone(),
+            physical_id: String::new(),
+            properties: properties.clone(),
+            attributes: BTreeMap::new(),
+            retained: resource.retained(),
+        };
+        if resource.is_custom() {
+            let response = self
+                .custom_request("Create", &state, &properties, None, None)
+                .await
+                .map_err(|e| (e.to_string(), None))?;
+            state.physical_id = response.physical_id.clone();
+            if !response.success {
+                // CloudFormation sends the rollback's Delete to a failed
+                // Create that returned an id (the handler's marker).
+                let made = (!state.physical_id.is_empty()).then(|| state.clone());
+                return Err((response.reason, made));
+            }
+            state.attributes = response.data.into_iter().collect();
+            return Ok(state);
+        }
+        let made = native::create(&self.clients, &self.stack.stack_name, resource, &properties)
+            .await
+            .map_err(|e| (e.to_string(), None))?;
+        state.physical_id = made.physical_id;
+        state.attributes = made.attributes;
+        if resource.kind == "AWS::Lambda::Function" {
+            let binary = resource
+                .metadata
+                .pointer("/BuildProperties/Binary")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    (
+                        format!(
+                            "{}: no Metadata.BuildProperties.Binary names its workspace binary",
+                            resource.logical_id
+                        ),
+                        None,
+                    )
+                })?;
+            state.attributes.insert(BINARY.to_owned(), json!(binary));
+        }
+        Ok(state)
+    }
+
+    /// Delete one resource as CloudFormation would (Retain: left alone).
+    async fn delete(&mut self, state: &ResourceState) -> Result<&'static str, LocalError> {
+        if state.retained {
+            return Ok("DELETE_SKIPPED");
+        }
+        if state.kind.starts_with("Custom::") {
+            let response = self
+                .custom_request(
+                    "Delete",
+                    state,
+                    &state.properties,
+                    None,
+                    Some(&state.physical_id),
+                )
+                .await?;
+            if !response.success {
+                return Err(LocalError::Destroy(format!(
+                    "{}: {}",
+                    state.logical_id, response.reason
+                )));
+            }
+        } else {
+            native::delete(&self.clients, &state.kind, &state.physical_id).await?;
+        }
+        Ok("DELETE_COMPLETE")
+    }
+
+    async fn delete_reported(&mut self, state: &ResourceState) -> Result<(), LocalError> {
+        if !state.retained {
+            table::event("DELETE_IN_PROGRESS", &state.kind, &state.logical_id, "");
+        }
+        match self.delete(state).await {
+            Ok(status) => {
+                let reason = if state.retained {
+                    "DeletionPolicy: Retain"
+                } else {
+                    ""
+                };
+                table::event(status, &state.kind, &state.logical_id, reason);
+                Ok(())
+            }
+            Err(err) => {
+                table::event(
+                    "DELETE_FAILED",
+                    &state.kind,
+                    &state.logical_id,
+                    &err.to_string(),
+                );
+                Err(err)
+            }
+        }
+    }
+
+    /// Undo `changes` in reverse, as CloudFormation's rollback does.
+    async fn roll_back(&mut self, changes: Vec<Change>, reason: &str) {
+        table::event(
+            "ROLLBACK_IN_PROGRESS",
+            "AWS::CloudFormation::Stack",
+            &self.stack.stack_name,
+            reason,
+        );
+        for change in changes.into_iter().rev() {
+            match change {
+                Change::Created(state) => {
+                    let _ = self.delete_reported(&state).await;
+                    self.stack.resources.retain(|r| {
+                        r.logical_id != state.logical_id || r.physical_id != state.physical_id
+                    });
+                }
+                Change::Updated { before } => {
+                    let current = self.stack.resource(&before.logical_id).cloned();
+                    if let Some(current) = current
+                        .clone()
+                        .filter(|c| c.physical_id != before.physical_id)
+                    {
+                        // A replacement: the old resource was never touched,
+                        // so the rollback deletes the new one, as
+                        // CloudFormation does.
+                        let _ = self.delete_reported(&current).await;
+                    } else if let Some(current) = current {
+                        table::event(
+                            "UPDATE_IN_PROGRESS",
+                            &before.kind,
+                            &before.logical_id,
+                            "rollback to the previous properties",
+                        );
+                        let result = if before.kind.starts_with("Custom::") {
+                            self.custom_request(
+                                "Update",
+                                &before,
+                                &before.properties,
+                                Some(&current.properties),
+                                Some(&current.physical_id),
+                            )
+                            .await
+                            .and_then(|r| {
+                                if r.success {
+                                    Ok(())
+                                } else {
+                                    Err(LocalError::Aws(r.reason))
+                                }
+                            })
+                        } else {
+                            native::update(
+                                &self.clients,
+                                &before.kind,
+                                &before.physical_id,
+                                &current.properties,
+                                &before.properties,
+                            )
+                            .await
+                        };
+                        match result {
+                            Ok(()) => table::event(
+                                "UPDATE_COMPLETE",
+                                &before.kind,
+                                &before.logical_id,
+                                "",
+                            ),
+                            Err(err) => table::event(
+                                "UPDATE_FAILED",
+                                &before.kind,
+                                &before.logical_id,
+                                &err.to_string(),
+                            ),
+                        }
+                    }
+                    if let Some(slot) = self
+                        .stack
+                        .resources
+                        .iter_mut()
+                        .find(|r| r.logical_id == before.logical_id)
+                    {
+                        *slot = before;
+                    }
+                }
+            }
+            let _ = self.stack.save(&self.options.state_dir);
+        }
+        table::event(
+            "ROLLBACK_COMPLETE",
+            "AWS::CloudFormation::Stack",
+            &self.stack.stack_name,
+            "",
+        );
+    }
+}
+
+/// Deploy or update the local stack; prints the event table and outputs.
+pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Result<(), LocalError> {
+    let started = Instant::now();
+    if parameters.get("OriginAccess").map(String::as_str) == Some("OAI") {
+        return Err(LocalError::Unsupported(
+            "OriginAccess=OAI: moto has no CloudFront origin access identity API, so the local stack cannot make one. \
+             Use OriginAccess=OAC (the default) locally; OAI deploys to AWS."
+                .into(),
+        ));
+    }
+    std::fs::create_dir_all(&options.state_dir)
+        .map_err(|e| LocalError::State(format!("creating {}: {e}", options.state_dir.display())))?;
+    let template = transform(options)?;
+    let previous = StackState::load(&options.state_dir)?;
+    let stack = match previous {
+        Some(mut stack) if processes::moto_alive(&stack.moto) => {
+            println!(
+                "vaultfront: updating the local stack {} (moto on port {})",
+                stack.stack_name, stack.moto.port
+            );
+            stack.parameters = parameters;
+            stack.release = options.release;
+            stack
+        }
+        previous => {
+            if let Some(stale) = previous {
+                println!(
+                    "vaultfront: the moto of the last run (pid {}) is gone, and its data with it; starting a new local stack",
+                    stale.moto.pid
+                );
+            }
+            let moto = processes::start_moto(&options.root, &options.tools, &options.state_dir)?;
+            println!(
+                "vaultfront: moto started on {} (pid {}, log {})",
+                moto.endpoint(),
+                moto.pid,
+                moto.log.display()
+            );
+            StackState {
+                stack_name: options.stack_name.clone(),
+                stack_id: new_stack_id(&options.stack_name),
+                moto,
+                parameters,
+                release: options.release,
+                resources: Vec::new(),
+                outputs: BTreeMap::new(),
+            }
+        }
+    };
+    stack.save(&options.state_dir)?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let clients = Clients::for_endpoint(&stack.moto.endpoint()).await;
+        let mut run = Run {
+            options,
+            clients,
+            lambda_env: lambda_env(&stack.moto.endpoint(), &template),
+            stack,
+            lambda: None,
+        };
+        let result = apply(&mut run, &template).await;
+        if result.is_ok() {
+            print_outputs(&mut run, &template)?;
+        }
+        run.stack.save(&options.state_dir)?;
+        result
+    })?;
+    println!(
+        "\nvaultfront: local stack up in {:.1} s (state: {})",
+        started.elapsed().as_secs_f64(),
+        StackState::path(&options.state_dir).display()
+    );
+    Ok(())
+}
+
+/// moto's endpoint and test credentials for the functions, and a timeout:
+/// `cargo lambda watch` hands a deadline already in the past, so the
+/// handlers' deadline guard reads AWS_LAMBDA_FUNCTION_TIMEOUT instead. One
+/// emulator serves every function, so it gets the longest Timeout.
+fn lambda_env(endpoint: &str, template: &Template) -> Vec<(String, String)> {
+    let timeout = template
+        .resources
+        .values()
+        .filter(|r| r.kind == "AWS::Lambda::Function")
+        .filter_map(|r| r.properties.get("Timeout").and_then(Value::as_u64))
+        .max()
+        .unwrap_or(60);
+    [
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_REGION", REGION.to_owned()),
+        ("AWS_DEFAULT_REGION", REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_TIMEOUT", timeout.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), LocalError> {
+    let ctx = context(template, &run.stack);
+    let mut exists = HashMap::new();
+    for resource in template.resources.values() {
+        let present = match &resource.condition {
+            Some(condition) => ctx.condition(condition)?,
+            None => true,
+        };
+        exists.insert(resource.logical_id.clone(), present);
+    }
+    let order =
+        template.creation_order(&|r| exists.get(&r.logical_id).copied().unwrap_or(false))?;
+    table::header();
+    let mut changes: Vec<Change> = Vec::new();
+    // Old physical ids replaced during this run: deleted once all succeeded.
+    let mut replaced: Vec<ResourceState> = Vec::new();
+    for resource in order {
+        let ctx = context(template, &run.stack);
+        let properties = match ctx.resolve(&resource.properties) {
+            Ok(p) => p.unwrap_or(Value::Null),
+            Err(err) => {
+                table::event(
+                    "CREATE_FAILED",
+                    &resource.kind,
+                    &resource.logical_id,
+                    &err.to_string(),
+                );
+                run.roll_back(changes, &err.to_string()).await;
+                return Err(LocalError::RolledBack {
+                    logical_id: resource.logical_id.clone(),
+                    reason: err.to_string(),
+                });
+            }
+        };
+        let outcome = match run.stack.resource(&resource.logical_id).cloned() {
+            None => {
+                table::event(
+                    "CREATE_IN_PROGRESS",
+                    &resource.kind,
+                    &resource.logical_id,
+                    "",
+                );
+                match run.create(resource, properties).await {
+                    Ok(state) => {
+                        table::event("CREATE_COMPLETE", &resource.kind, &resource.logical_id, "");
+                        run.stack.resources.push(state.clone());
+                        changes.push(Change::Created(state));
+                        Ok(())
+                    }
+                    Err((reason, made)) => {
+                        table::event(
+                            "CREATE_FAILED",
+                            &resource.kind,
+                            &resource.logical_id,
+                            &reason,
+                        );
+                        if let Some(made) = made {
+                            changes.push(Change::Created(made));
+                        }
+                        Err(reason)
+                    }
+                }
+            }
+            Some(before) if before.properties == properties => Ok(()),
+            Some(before) => {
+                table::event(
+                    "UPDATE_IN_PROGRESS",
+                    &resource.kind,
+                    &resource.logical_id,
+                    "",
+                );
+                match update(run, resource, &before, properties).await {
+                    Ok(after) => {
+                        let replacement = after.physical_id != before.physical_id;
+                        let note = if replacement {
+                            format!("replaced: new physical id {}", after.physical_id)
+                        } else {
+                            String::new()
+                        };
+                        table::event(
+                            "UPDATE_COMPLETE",
+                            &resource.kind,
+                            &resource.logical_id,
+                            &note,
+                        );
+                        if let Some(slot) = run
+                            .stack
+                            .resources
+                            .iter_mut()
+                            .find(|r| r.logical_id == after.logical_id)
+                        {
+                            *slot = after;
+                        }
+                        if replacement {
+                            replaced.push(before.clone());
+                        }
+                        changes.push(Change::Updated { before });
+                        Ok(())
+                    }
+                    Err(reason) => {
+                        table::event(
+                            "UPDATE_FAILED",
+                            &resource.kind,
+                            &resource.logical_id,
+                            &reason,
+                        );
+                        Err(reason)
+                    }
+                }
+            }
+        };
+        run.stack.save(&run.options.state_dir)?;
+        if let Err(reason) = outcome {
+            // The replaced resources were never deleted: rolling back the
+            // update points the stack at them again.
+            run.roll_back(changes, &format!("{} failed", resource.logical_id))
+                .await;
+            return Err(LocalError::RolledBack {
+                logical_id: resource.logical_id.clone(),
+                reason,
+            });
+        }
+    }
+    // Cleanup, as CloudFormation's UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: the
+    // old physical ids of replacements, then resources the template (or a
+    // condition) no longer has, newest first.
+    for old in replaced {
+        let _ = run.delete_reported(&old).await;
+    }
+    let gone: Vec<ResourceState> = run
+        .stack
+        .resources
+        .iter()
+        .rev()
+        .filter(|r| !exists.get(&r.logical_id).copied().unwrap_or(false))
+        .cloned()
+        .collect();
+    for state in gone {
+        run.delete_reported(&state).await?;
+        run.stack
+            .resources
+            .retain(|r| r.logical_id != state.logical_id);
+        run.stack.save(&run.options.state_dir)?;
+    }
+    Ok(())
+}
+
+/// An update: custom resources get an Update event with
+/// OldResourceProperties; native ones are changed in place where that is
+/// what CloudFormation does, and refused otherwise.
+async fn update(
+    run: &mut Run<'_>,
+    resource: &Resource,
+    before: &ResourceState,
+    properties: Value,
+) -> Result<ResourceState, String> {
+    let mut after = before.clone();
+    after.properties = properties.clone();
+    after.retained = resource.retained();
+    if resource.is_custom() {
+        let response = run
+            .custom_request(
+                "Update",
+                before,
+                &properties,
+                Some(&before.properties),
+                Some(&before.physical_id),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.success {
+            return Err(response.reason);
+        }
+        after.physical_id = response.physical_id;
+        after.attributes = response.data.into_iter().collect();
+        return Ok(after);
+    }
+    native::update(
+        &run.clients,
+        &resource.kind,
+        &before.physical_id,
+        &before.properties,
+        &properties,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(after)
+}
+
+fn print_outputs(run: &mut Run<'_>, template: &Template) -> Result<(), LocalError> {
+    let ctx = context(template, &run.stack);
+    let mut outputs = BTreeMap::new();
+    for (name, output) in &template.outputs {
+        if let Some(condition) = output.get("Condition").and_then(Value::as_str) {
+            if !ctx.condition(condition)? {
+                continue;
+            }
+        }
+        let value = output
+            .get("Value")
+            .map(|v| ctx.resolve(v))
+            .transpose()?
+            .flatten();
+        outputs.insert(
+            name.clone(),
+            value.map(|v| scalar_text(&v)).unwrap_or_default(),
+        );
+    }
+    println!(
+        "\nOutputs (local stack {}, moto at {}):",
+        run.stack.stack_name,
+        run.stack.moto.endpoint()
+    );
+    for (key, value) in &outputs {
+        println!("  {key:<22} {value}");
+    }
+    run.stack.outputs = outputs;
+    Ok(())
+}
+
+/// Delete the local stack in reverse creation order, then stop moto.
+pub fn destroy(options: &LocalOptions, keep_emulator: bool) -> Result<(), LocalError> {
+    let started = Instant::now();
+    let Some(stack) = StackState::load(&options.state_dir)? else {
+        println!(
+            "vaultfront: no local stack in {} (nothing to destroy)",
+            options.state_dir.display()
+        );
+        return Ok(());
+    };
+    if !processes::moto_alive(&stack.moto) {
+        println!("vaultfront: moto (pid {}) is not running; its in-memory data is gone with it. Removing the state file.", stack.moto.pid);
+        StackState::remove(&options.state_dir)?;
+        return Ok(());
+    }
+    let template = Template::from_json(&json!({"Resources": {}}))?;
+    let rt = runtime()?;
+    let result = rt.block_on(async {
+        let clients = Clients::for_endpoint(&stack.moto.endpoint()).await;
+        let mut run = Run {
+            options,
+            clients,
+            lambda_env: lambda_env(&stack.moto.endpoint(), &template),
+            stack,
+            lambda: None,
+        };
+        table::header();
+        let all: Vec<ResourceState> = run.stack.resources.iter().rev().cloned().collect();
+        let retained: Vec<ResourceState> = all.iter().filter(|r| r.retained).cloned().collect();
+        for state in all {
+            run.delete_reported(&state).await?;
+            run.stack
+                .resources
+                .retain(|r| r.logical_id != state.logical_id);
+            run.stack.save(&options.state_dir)?;
+        }
+        // The engine's response bucket is not the stack's: it goes too.
+        let s3 = &run.clients.s3;
+        if let Ok(listing) = s3.list_objects_v2().bucket(RESPONSE_BUCKET).send().await {
+            for object in listing.contents() {
+                let _ = s3
+                    .delete_object()
+                    .bucket(RESPONSE_BUCKET)
+                    .set_key(object.key().map(str::to_owned))
+                    .send()
+                    .await;
+            }
+            let _ = s3.delete_bucket().bucket(RESPONSE_BUCKET).send().await;
+        }
+        Ok::<(StackState, Vec<ResourceState>), LocalError>((run.stack.clone(), retained))
+    });
+    let (stack, retained) = result?;
+    if !retained.is_empty() {
+        println!("\nRetained on purpose (DeletionPolicy: Retain), as on AWS:");
+        for state in &retained {
+            println!(
+                "  {:<22} {:<24} {}",
+                state.logical_id, state.kind, state.physical_id
+            );
+        }
+    }
+    if keep_emulator {
+        println!(
+            "vaultfront: moto left running on {} (pid {}) as asked; stop it with: kill -- -{}",
+            stack.moto.endpoint(),
+            stack.moto.pid,
+            stack.moto.pid
+        );
+        StackState::remove(&options.state_dir)?;
+        return Ok(());
+    }
+    println!(
+        "vaultfront: stopping moto (pid {}); the retained resources go with its in-memory data",
+        stack.moto.pid
+    );
+    processes::stop_group(stack.moto.pid);
+    StackState::remove(&options.state_dir)?;
+    println!(
+        "vaultfront: local stack destroyed and moto stopped in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Used by verify: the state of the local stack in `dir`.
+pub fn load(dir: &Path) -> Result<StackState, LocalError> {
+    StackState::load(dir)?.ok_or_else(|| {
+        LocalError::State(format!(
+            "no local stack in {}; run scripts/deploy --local first",
+            dir.display()
+        ))
+    })
+}

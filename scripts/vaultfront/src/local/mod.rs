@@ -1,0 +1,48 @@
+//! `--local`: the stack in moto on loopback, without an AWS account.
+//!
+//! The SAM template is transformed offline (`scripts/vaultfront/sam_to_cfn.py`),
+//! then this small engine does CloudFormation's part: resolves intrinsics,
+//! orders resources by their references, creates native resources in moto
+//! through the SDK, and drives each custom resource's real handler binary
+//! (under `cargo lambda watch`) with CloudFormation's events. A FAILED
+//! response rolls back what the run created, in reverse order.
+//!
+//! moto keeps its data in memory, so it is started detached and left
+//! running between runs (its pid and port are in the state file);
+//! `--local --destroy` deletes the stack and then stops it.
+
+mod clients;
+mod custom;
+mod engine;
+mod http;
+mod intrinsics;
+mod native;
+mod processes;
+mod state;
+mod table;
+mod template;
+
+pub use clients::{Clients, ACCOUNT};
+pub use engine::{destroy, load, up, LocalOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error("the template: {0}")]
+    Template(String),
+    #[error(transparent)]
+    Intrinsic(#[from] intrinsics::IntrinsicError),
+    #[error("local state: {0}")]
+    State(String),
+    #[error("{0}")]
+    Process(String),
+    #[error("{0}")]
+    Aws(String),
+    #[error("custom-resource protocol: {0}")]
+    Protocol(String),
+    #[error("not available locally: {0}")]
+    Unsupported(String),
+    #[error("{logical_id} failed: {reason}; what this run created was rolled back")]
+    RolledBack { logical_id: String, reason: String },
+    #[error("{0}")]
+    Destroy(String),
+}

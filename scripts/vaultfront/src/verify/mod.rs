@@ -1,0 +1,195 @@
+//! `vaultfront verify`: audit a deployed stack, local (`--local`, read from
+//! the local state) or on AWS (from the stack's outputs), and print each
+//! guarantee PASS or FAIL with its evidence; non-zero exit on any FAIL.
+//!
+//! A guarantee the target cannot show is N/A with the reason, never a
+//! PASS: moto drops a distribution's OAC/OAI fields and does not
+//! authenticate requests, so those parts are not provable locally.
+
+mod checks;
+mod policy;
+
+use serde_json::{json, Value};
+
+use crate::cli::VerifyArgs;
+use crate::deploy;
+use crate::error::Error;
+use crate::local::{self, Clients};
+use crate::outputs;
+use crate::project::{self, Project};
+use crate::tools::Tools;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Fail,
+    /// The target cannot show it (an emulator gap); not a pass.
+    NotApplicable,
+}
+
+impl Status {
+    fn word(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::NotApplicable => "N/A",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Guarantee {
+    pub name: &'static str,
+    pub status: Status,
+    pub evidence: String,
+}
+
+/// What is audited and what it is expected to be.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub local: bool,
+    pub stack: String,
+    pub bucket: String,
+    pub distribution_id: String,
+    pub rest_api_id: String,
+    pub stage: String,
+    pub origin_access: String,
+    pub retention_mode: String,
+    pub retention_days: i64,
+    pub retention_years: i64,
+}
+
+pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
+    let parameters = deploy::parameters(project, &[])?;
+    let number = |name: &str, value: &str| {
+        value.parse::<i64>().unwrap_or_else(|_| {
+            eprintln!("vaultfront: parameter {name}={value} is not a number; expecting 0");
+            0
+        })
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Local(local::LocalError::Process(e.to_string())))?;
+    let (facts, clients) = if args.local.enabled {
+        let options = crate::local_stack::options(project, &args.local, None);
+        let state = local::load(&options.state_dir)?;
+        let id = |logical: &str| {
+            state
+                .resource(logical)
+                .map(|r| r.physical_id.clone())
+                .unwrap_or_default()
+        };
+        let param = |name: &str| state.parameters.get(name).cloned().unwrap_or_default();
+        let facts = Facts {
+            local: true,
+            stack: state.stack_name.clone(),
+            bucket: id("DataBucket"),
+            distribution_id: id("Distribution"),
+            rest_api_id: id("RestApi"),
+            stage: param("ApiStageName"),
+            origin_access: param("OriginAccess"),
+            retention_mode: param("RetentionMode"),
+            retention_days: number("RetentionDays", &param("RetentionDays")),
+            retention_years: number("RetentionYears", &param("RetentionYears")),
+        };
+        let clients = rt.block_on(Clients::for_endpoint(&state.moto.endpoint()));
+        (facts, clients)
+    } else {
+        let stack = project.stack_name(&args.target)?;
+        let (_, region) = project.account(&args.target)?;
+        let tools = Tools::from_env(&project.env);
+        let list = outputs::list_command(
+            &tools,
+            &stack,
+            &project::account_args(&args.target, &region),
+        );
+        let output = project::capture(list, &project.root)?;
+        let stack_outputs =
+            outputs::parse(&String::from_utf8_lossy(&output.stdout)).map_err(Error::Outputs)?;
+        let value = |key: &str| {
+            outputs::value(&stack_outputs, key)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        // https://<api id>.execute-api.<region>.amazonaws.com/<stage>
+        let invoke = value("ApiInvokeUrl");
+        let host = invoke.trim_start_matches("https://");
+        let facts = Facts {
+            local: false,
+            stack: stack.clone(),
+            bucket: value("DataBucketName"),
+            distribution_id: value("DistributionId"),
+            rest_api_id: host.split('.').next().unwrap_or_default().to_owned(),
+            stage: host.split('/').nth(1).unwrap_or_default().to_owned(),
+            origin_access: value("OriginAccessMode"),
+            retention_mode: parameters.get("RetentionMode").to_owned(),
+            retention_days: number("RetentionDays", parameters.get("RetentionDays")),
+            retention_years: number("RetentionYears", parameters.get("RetentionYears")),
+        };
+        let clients = rt.block_on(Clients::from_environment(
+            Some(region.name.clone()),
+            args.target.profile.clone(),
+        ));
+        (facts, clients)
+    };
+    let guarantees = rt.block_on(checks::run(&clients, &facts));
+    let failed = guarantees
+        .iter()
+        .filter(|g| g.status == Status::Fail)
+        .count();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&to_json(&facts, &guarantees)).unwrap_or_default()
+        );
+    } else {
+        print_table(&facts, &guarantees);
+    }
+    if failed > 0 {
+        return Err(Error::VerifyFailed(failed));
+    }
+    Ok(())
+}
+
+fn to_json(facts: &Facts, guarantees: &[Guarantee]) -> Value {
+    json!({
+        "stack": facts.stack,
+        "target": if facts.local { "local" } else { "aws" },
+        "passed": guarantees.iter().all(|g| g.status != Status::Fail),
+        "guarantees": guarantees.iter().map(|g| json!({
+            "guarantee": g.name,
+            "status": g.status.word(),
+            "evidence": g.evidence,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn print_table(facts: &Facts, guarantees: &[Guarantee]) {
+    let target = if facts.local { "local (moto)" } else { "AWS" };
+    println!(
+        "vaultfront verify: stack {} on {target}, bucket {}\n",
+        facts.stack, facts.bucket
+    );
+    let width = guarantees.iter().map(|g| g.name.len()).max().unwrap_or(10);
+    println!("{:<width$}  STATUS  EVIDENCE", "GUARANTEE");
+    for g in guarantees {
+        println!("{:<width$}  {:<6}  {}", g.name, g.status.word(), g.evidence);
+    }
+    let failed = guarantees
+        .iter()
+        .filter(|g| g.status == Status::Fail)
+        .count();
+    println!(
+        "\n{} PASS, {failed} FAIL, {} N/A",
+        guarantees
+            .iter()
+            .filter(|g| g.status == Status::Pass)
+            .count(),
+        guarantees
+            .iter()
+            .filter(|g| g.status == Status::NotApplicable)
+            .count()
+    );
+}

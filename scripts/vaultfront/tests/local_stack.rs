@@ -1,0 +1,543 @@
+//! `scripts/deploy --local` end to end: the real command brings the stack
+//! up in moto with the real handler binaries, `vaultfront verify --local`
+//! audits it, a re-run with changed parameters updates it, and
+//! `--local --destroy` removes everything but what the template retains.
+//!
+//! The functions run as debug builds (VAULTFRONT_LOCAL_PROFILE=debug): the
+//! release profile (LTO, one codegen unit) would add minutes per test on
+//! this machine, and the protocol does not depend on the profile.
+//! Each test has its own state directory and its own moto, and kills moto's
+//! process group when it ends, passing or not.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A fresh state directory, and moto's process group killed on drop.
+struct LocalStack {
+    dir: PathBuf,
+}
+
+impl LocalStack {
+    fn new(name: &str) -> LocalStack {
+        let dir = root()
+            .join("target/local-stack-tests")
+            .join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the state directory");
+        LocalStack { dir }
+    }
+
+    fn state(&self) -> Option<Value> {
+        let text = std::fs::read_to_string(self.dir.join("state.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    fn moto_port(&self) -> u16 {
+        let state = self.state().expect("a state file");
+        state["moto"]["port"].as_u64().expect("moto's port") as u16
+    }
+
+    fn physical_id(&self, logical: &str) -> String {
+        let state = self.state().expect("a state file");
+        state["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["logical_id"] == logical)
+            .and_then(|r| r["physical_id"].as_str())
+            .unwrap_or_else(|| panic!("{logical} is not in the state"))
+            .to_owned()
+    }
+
+    fn deploy(&self, args: &[&str]) -> Output {
+        let output = Command::new(root().join("scripts/deploy"))
+            .arg("--local")
+            .arg("--state-dir")
+            .arg(&self.dir)
+            .args(args)
+            .env("VAULTFRONT_LOCAL_PROFILE", "debug")
+            .output()
+            .expect("run scripts/deploy");
+        print_output("scripts/deploy", &output);
+        output
+    }
+
+    fn verify(&self) -> Output {
+        self.verify_with(&[])
+    }
+
+    fn verify_with(&self, args: &[&str]) -> Output {
+        let output = Command::new(env!("CARGO_BIN_EXE_vaultfront"))
+            .args(["verify", "--local", "--state-dir"])
+            .arg(&self.dir)
+            .args(args)
+            .env("VAULTFRONT_ROOT", root())
+            .output()
+            .expect("run vaultfront verify");
+        print_output("vaultfront verify", &output);
+        output
+    }
+}
+
+impl Drop for LocalStack {
+    fn drop(&mut self) {
+        if let Some(pid) = self.state().and_then(|s| s["moto"]["pid"].as_u64()) {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
+        // kept-moto.pid: this test's note after --keep-emulator;
+        // lambda-watch.pid: the command's emulator, there only if the
+        // command itself was killed before it could stop it.
+        for pid in ["kept-moto.pid", "lambda-watch.pid"]
+            .iter()
+            .filter_map(|file| std::fs::read_to_string(self.dir.join(file)).ok())
+            .filter_map(|p| p.trim().parse::<u32>().ok())
+        {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
+        // Kept after a failure: its moto.log and lambda-watch.log say why.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn print_output(what: &str, output: &Output) {
+    println!(
+        "--- {what} ({})\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+async fn config(port: u16) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(format!("http://localhost:{port}"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
+async fn s3(port: u16) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(&config(port).await)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// The guarantee's line in verify's table.
+fn line<'a>(table: &'a str, guarantee: &str) -> &'a str {
+    table
+        .lines()
+        .find(|l| l.starts_with(guarantee))
+        .unwrap_or_else(|| panic!("no `{guarantee}` line in:\n{table}"))
+}
+
+#[test]
+fn up_verify_update_tamper_destroy() {
+    let stack = LocalStack::new("e2e");
+    let up = stack.deploy(&[]);
+    assert!(up.status.success(), "up failed:\n{}", text(&up));
+    let out = String::from_utf8_lossy(&up.stdout);
+    for custom in ["DataBucketObjectLock", "OriginBucketPolicy", "S3Api"] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("CREATE_COMPLETE") && l.contains(custom)),
+            "{custom} not created:\n{out}"
+        );
+    }
+    assert!(out.contains("EffectiveObjectLock"), "{out}");
+    assert!(
+        out.contains("GOVERNANCE for 30 days") || out.contains("GOVERNANCE for 30"),
+        "{out}"
+    );
+
+    let verify = stack.verify();
+    let table = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(verify.status.success(), "verify failed:\n{}", text(&verify));
+    for guarantee in [
+        "Block Public Access all on",
+        "Bucket policy grants only the origin",
+        "TLS-only deny on bucket and objects",
+        "Versioning on",
+        "Object Lock default retention",
+        "Distribution HTTPS only",
+        "API integrations AWS, this bucket only",
+    ] {
+        assert!(
+            line(&table, guarantee).contains("PASS"),
+            "{guarantee}:\n{table}"
+        );
+    }
+
+    // Update: retention raised, PUT added to the API.
+    // A new stage name is a new S3ProxyApi physical id (the stage's ARN):
+    // a replacement, whose old id gets its Delete after the run succeeded.
+    let old_stage = stack.physical_id("S3Api");
+    let update = stack.deploy(&[
+        "--parameter",
+        "RetentionDays=60",
+        "--parameter",
+        "ApiMethods=GET,HEAD,PUT",
+        "--parameter",
+        "ApiStageName=v2",
+    ]);
+    assert!(update.status.success(), "update failed:\n{}", text(&update));
+    let out = String::from_utf8_lossy(&update.stdout);
+    let new_stage = stack.physical_id("S3Api");
+    assert_ne!(old_stage, new_stage, "a new stage kept the physical id");
+    let (_, after_replacement) = out
+        .split_once("replaced: new physical id")
+        .unwrap_or_else(|| panic!("no replacement reported:\n{out}"));
+    assert!(
+        after_replacement
+            .lines()
+            .any(|l| l.starts_with("DELETE_COMPLETE") && l.contains("S3Api")),
+        "the old physical id was not deleted after the update:\n{out}"
+    );
+    let api_id = stack.physical_id("RestApi");
+    let stages = runtime().block_on(async {
+        let config = config(stack.moto_port()).await;
+        aws_sdk_apigateway::Client::new(&config)
+            .get_stages()
+            .rest_api_id(&api_id)
+            .send()
+            .await
+            .expect("list stages")
+            .item()
+            .iter()
+            .filter_map(|s| s.stage_name().map(str::to_owned))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(stages, ["v2"], "the old stage outlived its Delete");
+    for changed in ["DataBucketObjectLock", "S3Api", "ApiS3Role"] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("UPDATE_COMPLETE") && l.contains(changed)),
+            "{changed} not updated:\n{out}"
+        );
+    }
+    assert!(
+        !out.contains("CREATE_IN_PROGRESS"),
+        "an update created something:\n{out}"
+    );
+    let verify = stack.verify();
+    let table = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(
+        verify.status.success(),
+        "verify after update failed:\n{}",
+        text(&verify)
+    );
+    assert!(
+        line(&table, "Object Lock default retention").contains("Days=60"),
+        "{table}"
+    );
+    assert!(
+        line(&table, "API integrations AWS, this bucket only").contains("PUT"),
+        "{table}"
+    );
+
+    // The same parameters again: nothing to do, no event sent.
+    let again = stack.deploy(&[
+        "--parameter",
+        "RetentionDays=60",
+        "--parameter",
+        "ApiMethods=GET,HEAD,PUT",
+        "--parameter",
+        "ApiStageName=v2",
+    ]);
+    assert!(again.status.success(), "re-run failed:\n{}", text(&again));
+    let out = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        !out.contains("_IN_PROGRESS") && !out.contains("cargo lambda watch"),
+        "an unchanged re-run changed something:\n{out}"
+    );
+    let json = stack.verify_with(&["--json"]);
+    assert!(json.status.success(), "{}", text(&json));
+    let report: Value = serde_json::from_slice(&json.stdout).expect("verify --json prints JSON");
+    assert_eq!(report["passed"], true, "{report}");
+    assert_eq!(report["target"], "local", "{report}");
+
+    // Someone adds a public read to the bucket policy by hand.
+    let port = stack.moto_port();
+    let bucket = stack.physical_id("DataBucket");
+    runtime().block_on(async {
+        let s3 = s3(port).await;
+        let policy = s3.get_bucket_policy().bucket(&bucket).send().await.expect("read the policy");
+        let mut document: Value = serde_json::from_str(policy.policy().unwrap_or_default()).expect("policy JSON");
+        let public = serde_json::json!({"Sid": "ByHandPublicRead", "Effect": "Allow", "Principal": "*",
+            "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*")});
+        document["Statement"].as_array_mut().expect("statements").push(public);
+        s3.put_bucket_policy().bucket(&bucket).policy(document.to_string()).send().await.expect("write the policy");
+    });
+    let verify = stack.verify();
+    let table = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(
+        !verify.status.success(),
+        "verify passed a public policy:\n{table}"
+    );
+    let policy_line = line(&table, "Bucket policy grants only the origin");
+    assert!(
+        policy_line.contains("FAIL") && policy_line.contains("ByHandPublicRead"),
+        "{table}"
+    );
+    assert!(
+        String::from_utf8_lossy(&verify.stderr).contains("1 guarantee(s) FAILED"),
+        "{}",
+        text(&verify)
+    );
+
+    // And switches one Block Public Access flag off.
+    runtime().block_on(async {
+        let s3 = s3(port).await;
+        let off = aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+            .block_public_acls(true)
+            .block_public_policy(true)
+            .ignore_public_acls(true)
+            .restrict_public_buckets(false)
+            .build();
+        s3.put_public_access_block()
+            .bucket(&bucket)
+            .public_access_block_configuration(off)
+            .send()
+            .await
+            .expect("switch a Block Public Access flag off");
+    });
+    let verify = stack.verify();
+    let table = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(!verify.status.success(), "{table}");
+    let bpa = line(&table, "Block Public Access all on");
+    assert!(
+        bpa.contains("FAIL") && bpa.contains("RestrictPublicBuckets=false"),
+        "{table}"
+    );
+    assert!(
+        String::from_utf8_lossy(&verify.stderr).contains("2 guarantee(s) FAILED"),
+        "{}",
+        text(&verify)
+    );
+
+    // Destroy, keeping moto up to look at what is left.
+    let pid = stack
+        .state()
+        .and_then(|s| s["moto"]["pid"].as_u64())
+        .expect("moto's pid");
+    std::fs::write(stack.dir.join("kept-moto.pid"), pid.to_string()).expect("remember moto's pid");
+    let log_bucket = stack.physical_id("LogBucket");
+    let destroy = stack.deploy(&["--destroy", "--keep-emulator"]);
+    assert!(
+        destroy.status.success(),
+        "destroy failed:\n{}",
+        text(&destroy)
+    );
+    assert!(stack.state().is_none(), "the state file outlived destroy");
+    runtime().block_on(async {
+        let config = config(port).await;
+        let s3 = s3(port).await;
+        let mut buckets: Vec<String> = s3
+            .list_buckets()
+            .send()
+            .await
+            .expect("list buckets")
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name().map(str::to_owned))
+            .collect();
+        buckets.sort();
+        let mut retained = vec![bucket.clone(), log_bucket.clone()];
+        retained.sort();
+        // Both buckets are DeletionPolicy: Retain in the template.
+        assert_eq!(buckets, retained);
+        let apis = aws_sdk_apigateway::Client::new(&config)
+            .get_rest_apis()
+            .send()
+            .await
+            .expect("list APIs");
+        assert!(
+            apis.items().is_empty(),
+            "REST APIs left: {:?}",
+            apis.items()
+        );
+        let roles = aws_sdk_iam::Client::new(&config)
+            .list_roles()
+            .send()
+            .await
+            .expect("list roles");
+        assert!(roles.roles().is_empty(), "roles left: {:?}", roles.roles());
+        let groups = aws_sdk_cloudwatchlogs::Client::new(&config)
+            .describe_log_groups()
+            .send()
+            .await
+            .expect("list log groups");
+        assert!(
+            groups.log_groups().is_empty(),
+            "log groups left: {:?}",
+            groups.log_groups()
+        );
+        let cloudfront = aws_sdk_cloudfront::Client::new(&config);
+        let distributions = cloudfront
+            .list_distributions()
+            .send()
+            .await
+            .expect("list distributions");
+        let left = distributions
+            .distribution_list()
+            .map(|l| l.items().len())
+            .unwrap_or(0);
+        assert_eq!(left, 0, "distributions left");
+        let oacs = cloudfront
+            .list_origin_access_controls()
+            .send()
+            .await
+            .expect("list OACs");
+        let left = oacs
+            .origin_access_control_list()
+            .map(|l| l.items().len())
+            .unwrap_or(0);
+        assert_eq!(left, 0, "origin access controls left");
+    });
+}
+
+#[test]
+fn a_handler_failing_mid_create_rolls_the_run_back() {
+    let stack = LocalStack::new("rollback");
+    // The real ObjectLock handler, given a mode S3 does not have, answers
+    // FAILED after the buckets, roles and functions exist.
+    let template =
+        std::fs::read_to_string(root().join("infra/template.yaml")).expect("read the template");
+    let broken = template.replacen("      Mode: !Ref RetentionMode\n", "      Mode: BOGUS\n", 1);
+    assert_ne!(
+        broken, template,
+        "the template no longer has the line this test edits"
+    );
+    let path = stack.dir.join("broken-template.yaml");
+    std::fs::write(&path, broken).expect("write the broken template");
+    let up = stack.deploy(&["--template", path.to_str().expect("UTF-8 path")]);
+    let all = text(&up);
+    assert!(
+        !up.status.success(),
+        "a failing handler did not fail the run:\n{all}"
+    );
+    assert!(all.contains("DataBucketObjectLock failed"), "{all}");
+    assert!(
+        all.contains("BOGUS"),
+        "the reason does not name the bad value:\n{all}"
+    );
+    let out = String::from_utf8_lossy(&up.stdout);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("CREATE_FAILED") && l.contains("DataBucketObjectLock")),
+        "{out}"
+    );
+    let (_, rollback) = out.split_once("ROLLBACK_IN_PROGRESS").expect("a rollback");
+    assert!(rollback.contains("ROLLBACK_COMPLETE"), "{out}");
+    for undone in ["ObjectLockFunctionRole", "LogBucketPolicy", "RestApi"] {
+        assert!(
+            rollback
+                .lines()
+                .any(|l| l.starts_with("DELETE_COMPLETE") && l.contains(undone)),
+            "{undone} not rolled back:\n{out}"
+        );
+    }
+    assert!(
+        !out.contains("S3Api "),
+        "a resource after the failure was touched:\n{out}"
+    );
+    let state = stack.state().expect("the state file");
+    assert_eq!(
+        state["resources"],
+        serde_json::json!([]),
+        "the state still lists resources"
+    );
+    let port = stack.moto_port();
+    runtime().block_on(async {
+        let config = config(port).await;
+        let roles = aws_sdk_iam::Client::new(&config)
+            .list_roles()
+            .send()
+            .await
+            .expect("list roles");
+        assert!(roles.roles().is_empty(), "roles left: {:?}", roles.roles());
+        let apis = aws_sdk_apigateway::Client::new(&config)
+            .get_rest_apis()
+            .send()
+            .await
+            .expect("list APIs");
+        assert!(apis.items().is_empty(), "REST APIs left");
+    });
+}
+
+#[test]
+fn a_handler_that_never_answers_is_cut_off_at_service_timeout() {
+    let stack = LocalStack::new("timeout");
+    // The ObjectLock function's binary does not exist: the invoke dies
+    // without a response, as a killed handler would, and only the
+    // ServiceTimeout (cut to 8 s in this copy) ends the wait.
+    let template =
+        std::fs::read_to_string(root().join("infra/template.yaml")).expect("read the template");
+    let broken = template
+        .replacen(
+            "        Binary: object-lock\n",
+            "        Binary: vaultfront-no-such-handler\n",
+            1,
+        )
+        .replacen(
+            "      ServiceTimeout: 420\n      BucketName: !Ref DataBucket\n      Mode:",
+            "      ServiceTimeout: 8\n      BucketName: !Ref DataBucket\n      Mode:",
+            1,
+        );
+    assert_eq!(
+        broken.matches("vaultfront-no-such-handler").count()
+            + broken.matches("ServiceTimeout: 8\n").count(),
+        2,
+        "the template no longer has the lines this test edits"
+    );
+    let path = stack.dir.join("silent-template.yaml");
+    std::fs::write(&path, broken).expect("write the template");
+    let started = std::time::Instant::now();
+    let up = stack.deploy(&["--template", path.to_str().expect("UTF-8 path")]);
+    let all = text(&up);
+    assert!(
+        !up.status.success(),
+        "a silent handler did not fail the run:\n{all}"
+    );
+    assert!(
+        all.contains("no response within ServiceTimeout (8 s)"),
+        "the cut-off is not reported:\n{all}"
+    );
+    assert!(all.contains("ROLLBACK_COMPLETE"), "{all}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(240),
+        "the run took {:?}",
+        started.elapsed()
+    );
+}
