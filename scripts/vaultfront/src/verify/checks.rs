@@ -163,7 +163,7 @@ pub async fn run(clients: &Clients, facts: &Facts) -> Vec<Guarantee> {
         if facts.local {
             "moto does not authenticate requests (an anonymous GET proves nothing), and a probe object would make moto refuse the next PutObjectLockConfiguration"
         } else {
-            "verify writes nothing into a real locked bucket; tests/tests/localstack.rs proves the data path on LocalStack"
+            "verify writes nothing into a real locked bucket (a probe version would be kept, and billed, until its retention ends); tests/tests/object_lock.rs proves on LocalStack that a locked version cannot be deleted"
         },
     ));
     out
