@@ -541,3 +541,129 @@ fn a_handler_that_never_answers_is_cut_off_at_service_timeout() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_handler_killed_mid_run_is_cut_off_at_service_timeout() {
+    let stack = LocalStack::new("killed");
+    // One function, the test-only probe resource asked to hang. Alive, its
+    // deadline guard would answer FAILED ("timed out after 4 s": Timeout 6
+    // less the reserve kept for answering) well before the 8 s
+    // ServiceTimeout; killed, nothing answers and only the ServiceTimeout
+    // ends the wait, as CloudFormation's would. So the reason tells which.
+    let template = "\
+AWSTemplateFormatVersion: \"2010-09-09\"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  ProbeFunction:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildMethod: rust-cargolambda
+      BuildProperties:
+        Binary: probe-resource
+    Properties:
+      CodeUri: ..
+      Handler: bootstrap
+      Runtime: provided.al2023
+      Architectures: [arm64]
+      Timeout: 6
+  Probe:
+    Type: Custom::Probe
+    Properties:
+      ServiceToken: !GetAtt ProbeFunction.Arn
+      ServiceTimeout: 8
+      Name: killed
+      Behaviour: Hang
+";
+    let path = stack.dir.join("probe-template.yaml");
+    std::fs::write(&path, template).expect("write the template");
+    let deploy = Command::new(root().join("scripts/deploy"))
+        .arg("--local")
+        .arg("--state-dir")
+        .arg(&stack.dir)
+        .arg("--template")
+        .arg(&path)
+        .env("VAULTFRONT_LOCAL_PROFILE", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start scripts/deploy");
+    // Only this run's own handler: other tests run probe-resource too.
+    let mut killed = None;
+    for _ in 0..600 {
+        let handler = descendants(deploy.id())
+            .into_iter()
+            .find(|pid| cmdline(*pid).contains("probe-resource"));
+        if let Some(pid) = handler {
+            // Give it a moment to take the event, then kill it where it stands.
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let status = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            if status.is_ok_and(|s| s.success()) {
+                killed = Some(pid);
+            }
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let output = deploy.wait_with_output().expect("wait for scripts/deploy");
+    print_output("scripts/deploy", &output);
+    let all = text(&output);
+    assert!(
+        killed.is_some(),
+        "the handler process never appeared:\n{all}"
+    );
+    assert!(
+        !output.status.success(),
+        "a killed handler did not fail the run:\n{all}"
+    );
+    assert!(
+        all.contains("no response within ServiceTimeout (8 s)"),
+        "the cut-off is not reported:\n{all}"
+    );
+    assert!(
+        !all.contains("timed out after"),
+        "the handler answered, so it was not killed in time:\n{all}"
+    );
+    assert!(all.contains("ROLLBACK_COMPLETE"), "{all}");
+}
+
+/// Every process below `parent`, from /proc.
+fn descendants(parent: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // After the command name's closing parenthesis: state, then ppid.
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![parent];
+    let mut index = 0;
+    while index < found.len() {
+        let current = found[index];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, ppid)| *ppid == current)
+                .map(|(pid, _)| *pid),
+        );
+        index += 1;
+    }
+    found.split_off(1)
+}
+
+fn cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .unwrap_or_default()
+}
