@@ -70,7 +70,7 @@ impl Moto {
 }
 
 /// moto colours every line of a non-200 answer; the escapes hide the request.
-fn strip_ansi(text: &str) -> String {
+pub fn strip_ansi(text: &str) -> String {
     let mut plain = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(ch) = chars.next() {

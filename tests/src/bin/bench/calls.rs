@@ -4,6 +4,7 @@
 //! every call it made is in the log.
 
 use serde::Serialize;
+use vaultfront_tests::moto::strip_ansi;
 use vaultfront_tests::Moto;
 
 /// The bucket `PresignedSink` answers into: the ResponseURL PUT is the
@@ -82,24 +83,6 @@ fn requests(log: &str) -> Vec<Call> {
             )
         })
         .collect()
-}
-
-/// moto colours the lines of non-2xx answers.
-fn strip_ansi(text: &str) -> String {
-    let mut plain = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(ch) = chars.next() {
-        if ch == '\u{1b}' {
-            for next in chars.by_ref() {
-                if next.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            plain.push(ch);
-        }
-    }
-    plain
 }
 
 #[cfg(test)]
