@@ -23,6 +23,9 @@ options (destroy):
   --yes                    do not ask for confirmation
 options (verify):
   --json                   print the guarantees as JSON
+  --probe                  AWS: also put a 0-byte object under vaultfront-verify/ and try to
+                           delete its version (it must be refused); the probe stays until its
+                           default retention ends, which is the point
   --stack-name, --region, --profile as above (AWS), or --local
 
 local mode (deploy, destroy, verify --local): no AWS account needed
@@ -59,6 +62,8 @@ pub struct VerifyArgs {
     pub target: Target,
     pub local: Local,
     pub json: bool,
+    /// Write a probe object to prove a new version is locked (AWS opt-in).
+    pub probe: bool,
 }
 
 /// Which stack, where, and as whom.
@@ -101,6 +106,8 @@ pub enum UsageError {
     LocalOnly(String),
     #[error("`{0}` is for AWS and means nothing with --local (moto takes test credentials in us-east-1)")]
     NotWithLocal(String),
+    #[error("`--probe` is for AWS: locally moto refuses every object write to the data bucket (the TLS-only Deny on its plain-HTTP endpoint), so there is nothing to probe")]
+    ProbeNotLocal,
 }
 
 pub fn parse(args: &[String]) -> Result<Command, UsageError> {
@@ -151,11 +158,15 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             while let Some(option) = options.next_option() {
                 match option.as_str() {
                     "--json" => verify.json = true,
+                    "--probe" => verify.probe = true,
                     _ if local_option(&mut verify.local, &option, &mut options)? => {}
                     _ => target_option(&mut verify.target, &option, &mut options)?,
                 }
             }
             check_local(&verify.local, &verify.target, false)?;
+            if verify.probe && verify.local.enabled {
+                return Err(UsageError::ProbeNotLocal);
+            }
             Ok(Command::Verify(verify))
         }
         other => Err(UsageError::UnknownCommand(other.to_owned())),
@@ -329,11 +340,26 @@ mod tests {
                 ..VerifyArgs::default()
             }))
         );
+        assert_eq!(
+            parse_words("verify --probe --region eu-west-1"),
+            Ok(Command::Verify(VerifyArgs {
+                target: Target {
+                    region: Some("eu-west-1".into()),
+                    ..Target::default()
+                },
+                probe: true,
+                ..VerifyArgs::default()
+            }))
+        );
     }
 
     #[test]
     fn mistakes_are_named() {
         assert_eq!(parse_words(""), Err(UsageError::NoCommand));
+        assert_eq!(
+            parse_words("verify --local --probe"),
+            Err(UsageError::ProbeNotLocal)
+        );
         assert_eq!(
             parse_words("launch"),
             Err(UsageError::UnknownCommand("launch".into()))

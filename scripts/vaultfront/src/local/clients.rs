@@ -1,5 +1,5 @@
-//! SDK clients for moto: test credentials, us-east-1, path-style S3
-//! (`<bucket>.localhost` does not resolve here).
+//! SDK clients: for moto (test credentials, us-east-1, path-style S3), or
+//! for the real account (verify on AWS).
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::config::Credentials;
@@ -10,6 +10,8 @@ pub const ACCOUNT: &str = "123456789012";
 #[derive(Clone)]
 pub struct Clients {
     pub s3: aws_sdk_s3::Client,
+    /// Unsigned requests: what S3 shows an anonymous caller (verify).
+    pub anonymous_s3: aws_sdk_s3::Client,
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub apigateway: aws_sdk_apigateway::Client,
     pub iam: aws_sdk_iam::Client,
@@ -18,33 +20,50 @@ pub struct Clients {
 
 impl Clients {
     pub async fn for_endpoint(endpoint: &str) -> Clients {
-        let shared = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(endpoint)
+        let loader = || {
+            aws_config::defaults(BehaviorVersion::latest())
+                .region(Region::new(REGION))
+                .endpoint_url(endpoint)
+        };
+        let shared = loader()
             .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
             .load()
             .await;
-        Clients::from_shared(&shared, true)
+        let anonymous = loader().no_credentials().load().await;
+        Clients::from_shared(&shared, &anonymous)
     }
 
     /// The real account, from the usual chain (verify on AWS).
     pub async fn from_environment(region: Option<String>, profile: Option<String>) -> Clients {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(region) = region {
-            loader = loader.region(Region::new(region));
-        }
-        if let Some(profile) = profile {
-            loader = loader.profile_name(profile);
-        }
-        Clients::from_shared(&loader.load().await, false)
+        let loader = || {
+            let mut loader = aws_config::defaults(BehaviorVersion::latest());
+            if let Some(region) = &region {
+                loader = loader.region(Region::new(region.clone()));
+            }
+            if let Some(profile) = &profile {
+                loader = loader.profile_name(profile);
+            }
+            loader
+        };
+        let shared = loader().load().await;
+        let anonymous = loader().no_credentials().load().await;
+        Clients::from_shared(&shared, &anonymous)
     }
 
-    fn from_shared(shared: &aws_config::SdkConfig, path_style: bool) -> Clients {
-        let s3 = aws_sdk_s3::config::Builder::from(shared)
-            .force_path_style(path_style)
-            .build();
+    /// Path-style S3 wherever an endpoint is configured (moto, or
+    /// AWS_ENDPOINT_URL): emulators and gateways serve `<endpoint>/<bucket>`,
+    /// and `<bucket>.localhost` does not resolve everywhere.
+    fn from_shared(shared: &aws_config::SdkConfig, anonymous: &aws_config::SdkConfig) -> Clients {
+        let s3 = |config: &aws_config::SdkConfig| {
+            aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(config)
+                    .force_path_style(config.endpoint_url().is_some())
+                    .build(),
+            )
+        };
         Clients {
-            s3: aws_sdk_s3::Client::from_conf(s3),
+            s3: s3(shared),
+            anonymous_s3: s3(anonymous),
             cloudfront: aws_sdk_cloudfront::Client::new(shared),
             apigateway: aws_sdk_apigateway::Client::new(shared),
             iam: aws_sdk_iam::Client::new(shared),

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use super::data_path;
 use super::policy::{self, Origin};
 use super::{Facts, Guarantee, Status};
 use crate::local::Clients;
@@ -15,7 +16,8 @@ pub const CDN_HTTPS: &str = "Distribution HTTPS only";
 pub const CDN_IDENTITY: &str = "Distribution signs with the identity";
 pub const API_AUTH: &str = "API methods require AWS_IAM";
 pub const API_INTEGRATION: &str = "API integrations AWS, this bucket only";
-pub const DATA_PATH: &str = "Data path (locked delete, anonymous GET)";
+pub const LOCKED_DELETE: &str = "New version locked, delete refused";
+pub const ANONYMOUS_GET: &str = "Anonymous direct S3 GET refused";
 
 fn guarantee(name: &'static str, result: Result<String, String>) -> Guarantee {
     match result {
@@ -158,15 +160,41 @@ pub async fn run(clients: &Clients, facts: &Facts) -> Vec<Guarantee> {
         }
     }
     out.extend(api_methods(clients, facts).await);
-    out.push(not_applicable(
-        DATA_PATH,
-        if facts.local {
-            "moto does not authenticate requests (an anonymous GET proves nothing), and a probe object would make moto refuse the next PutObjectLockConfiguration"
-        } else {
-            "verify writes nothing into a real locked bucket (a probe version would be kept, and billed, until its retention ends); tests/tests/object_lock.rs proves on LocalStack that a locked version cannot be deleted"
-        },
-    ));
+    out.extend(data_path(clients, facts).await);
     out
+}
+
+/// The data path. Locally neither half can be shown: moto authenticates
+/// nothing, and it refuses every object request on the stack's bucket
+/// through the TLS-only Deny (its endpoint is plain HTTP, and it evaluates
+/// the policy's conditions against no request context at all).
+async fn data_path(clients: &Clients, facts: &Facts) -> [Guarantee; 2] {
+    if facts.local {
+        return [
+            not_applicable(
+                LOCKED_DELETE,
+                "moto refuses every object request on this bucket (the TLS-only Deny on a plain-HTTP endpoint), so no probe can be written locally",
+            ),
+            not_applicable(
+                ANONYMOUS_GET,
+                "moto does not authenticate requests: a refusal there proves nothing",
+            ),
+        ];
+    }
+    let (probe, locked) = if facts.probe {
+        let (key, verdict) = data_path::locked_delete(clients, facts).await;
+        (key, guarantee(LOCKED_DELETE, verdict))
+    } else {
+        let reason = format!(
+            "not tried: --probe writes a 0-byte object under {} that stays until its {} retention ends",
+            data_path::PROBE_PREFIX,
+            facts.retention_mode
+        );
+        (None, not_applicable(LOCKED_DELETE, &reason))
+    };
+    let key = data_path::some_key(clients, &facts.bucket, probe.as_deref()).await;
+    let anonymous = data_path::anonymous(clients, &facts.bucket, &key).await;
+    [locked, guarantee(ANONYMOUS_GET, anonymous)]
 }
 
 fn origin(

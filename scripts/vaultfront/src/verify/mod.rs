@@ -5,8 +5,13 @@
 //! A guarantee the target cannot show is N/A with the reason, never a
 //! PASS: moto drops a distribution's OAC/OAI fields and does not
 //! authenticate requests, so those parts are not provable locally.
+//!
+//! On AWS the expected retention is what the stack reported when it set it
+//! (its `EffectiveObjectLock` output), so a deploy with `--parameter`
+//! overrides is judged by what it deployed, not by samconfig.toml.
 
 mod checks;
+mod data_path;
 mod policy;
 
 use serde_json::{json, Value};
@@ -57,6 +62,8 @@ pub struct Facts {
     pub retention_mode: String,
     pub retention_days: i64,
     pub retention_years: i64,
+    /// Write a probe object and try to delete its version.
+    pub probe: bool,
 }
 
 pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
@@ -93,6 +100,7 @@ pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
             retention_mode: param("RetentionMode"),
             retention_days: number("RetentionDays", &param("RetentionDays")),
             retention_years: number("RetentionYears", &param("RetentionYears")),
+            probe: false,
         };
         let clients = rt.block_on(Clients::for_endpoint(&state.moto.endpoint()));
         (facts, clients)
@@ -116,6 +124,14 @@ pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
         // https://<api id>.execute-api.<region>.amazonaws.com/<stage>
         let invoke = value("ApiInvokeUrl");
         let host = invoke.trim_start_matches("https://");
+        let (retention_mode, retention_days, retention_years) =
+            effective_lock(&value("EffectiveObjectLock")).unwrap_or_else(|| {
+                (
+                    parameters.get("RetentionMode").to_owned(),
+                    number("RetentionDays", parameters.get("RetentionDays")),
+                    number("RetentionYears", parameters.get("RetentionYears")),
+                )
+            });
         let facts = Facts {
             local: false,
             stack: stack.clone(),
@@ -124,9 +140,10 @@ pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
             rest_api_id: host.split('.').next().unwrap_or_default().to_owned(),
             stage: host.split('/').nth(1).unwrap_or_default().to_owned(),
             origin_access: value("OriginAccessMode"),
-            retention_mode: parameters.get("RetentionMode").to_owned(),
-            retention_days: number("RetentionDays", parameters.get("RetentionDays")),
-            retention_years: number("RetentionYears", parameters.get("RetentionYears")),
+            retention_mode,
+            retention_days,
+            retention_years,
+            probe: args.probe,
         };
         let clients = rt.block_on(Clients::from_environment(
             Some(region.name.clone()),
@@ -151,6 +168,19 @@ pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
         return Err(Error::VerifyFailed(failed));
     }
     Ok(())
+}
+
+/// `GOVERNANCE for 30 days`, `COMPLIANCE for 1 year`: the stack's
+/// `EffectiveObjectLock` output, as mode, days and years.
+fn effective_lock(output: &str) -> Option<(String, i64, i64)> {
+    let (mode, period) = output.split_once(" for ")?;
+    let (count, unit) = period.split_once(' ')?;
+    let count: i64 = count.parse().ok()?;
+    match unit {
+        "day" | "days" => Some((mode.to_owned(), count, 0)),
+        "year" | "years" => Some((mode.to_owned(), 0, count)),
+        _ => None,
+    }
 }
 
 fn to_json(facts: &Facts, guarantees: &[Guarantee]) -> Value {
@@ -192,4 +222,23 @@ fn print_table(facts: &Facts, guarantees: &[Guarantee]) {
             .filter(|g| g.status == Status::NotApplicable)
             .count()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::effective_lock;
+
+    #[test]
+    fn reads_the_effective_object_lock_output() {
+        assert_eq!(
+            effective_lock("GOVERNANCE for 30 days"),
+            Some(("GOVERNANCE".into(), 30, 0))
+        );
+        assert_eq!(
+            effective_lock("COMPLIANCE for 1 year"),
+            Some(("COMPLIANCE".into(), 0, 1))
+        );
+        assert_eq!(effective_lock(""), None);
+        assert_eq!(effective_lock("GOVERNANCE for many weeks"), None);
+    }
 }
