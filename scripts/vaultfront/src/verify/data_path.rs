@@ -182,7 +182,7 @@ pub async fn locked_delete(
                     }
                 }
                 _ => Err(format!(
-                    "{probe} has no retention: the default retention did not apply"
+                    "{probe} has no retention: the default retention did not apply (or the caller lacks s3:GetObjectRetention, without which HeadObject hides it)"
                 )),
             }
         }
