@@ -3,6 +3,7 @@
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::config::Credentials;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
@@ -73,9 +74,65 @@ impl Clients {
 }
 
 /// An SDK error with its service code and message, for a FAILED reason.
-pub fn sdk_error(operation: &str, err: impl std::error::Error) -> super::LocalError {
-    super::LocalError::Aws(format!(
-        "{operation}: {}",
-        aws_sdk_s3::error::DisplayErrorContext(err)
-    ))
+pub fn sdk_error<E>(operation: &str, err: SdkError<E>) -> super::LocalError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    super::LocalError::Aws(format!("{operation}: {}", sdk_text(&err)))
+}
+
+/// An SDK error as one line: the service's code and message when it
+/// answered, else each source's text once, never the Debug dump of the raw
+/// response that the SDK's `DisplayErrorContext` appends.
+pub fn sdk_text<E>(err: &SdkError<E>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if let (Some(code), Some(message)) = (err.code(), err.message()) {
+        return format!("{code}: {message}");
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = next {
+        let text = current.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        next = current.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::config::http::HttpResponse;
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyError;
+    use aws_sdk_s3::primitives::SdkBody;
+
+    #[test]
+    fn an_sdk_error_is_one_short_line() {
+        let metadata = ErrorMetadata::builder()
+            .code("NoSuchBucketPolicy")
+            .message("The bucket policy does not exist")
+            .build();
+        let raw = HttpResponse::new(
+            404.try_into().expect("a status code"),
+            SdkBody::from("<Error/>"),
+        );
+        let service: SdkError<GetBucketPolicyError> =
+            SdkError::service_error(GetBucketPolicyError::generic(metadata), raw);
+        assert_eq!(
+            sdk_text(&service),
+            "NoSuchBucketPolicy: The bucket policy does not exist"
+        );
+        // No answer from the service: the chain of causes, each once.
+        let timeout: SdkError<GetBucketPolicyError> =
+            SdkError::timeout_error("no answer within 3.1 s");
+        assert_eq!(
+            sdk_text(&timeout),
+            "request has timed out: no answer within 3.1 s"
+        );
+    }
 }

@@ -22,7 +22,7 @@ mod state;
 mod table;
 mod template;
 
-pub use clients::{Clients, ACCOUNT};
+pub use clients::{sdk_text, Clients, ACCOUNT};
 pub use engine::{destroy, load, up, LocalOptions};
 
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::data_path;
 use super::policy::{self, Origin};
 use super::{Facts, Guarantee, Status};
-use crate::local::Clients;
+use crate::local::{sdk_text, Clients};
 
 pub const BPA: &str = "Block Public Access all on";
 pub const POLICY_GRANTS: &str = "Bucket policy grants only the origin";
@@ -42,10 +42,6 @@ fn not_applicable(name: &'static str, reason: &str) -> Guarantee {
     }
 }
 
-fn sdk(err: impl std::error::Error) -> String {
-    aws_sdk_s3::error::DisplayErrorContext(err).to_string()
-}
-
 pub async fn run(clients: &Clients, facts: &Facts) -> Vec<Guarantee> {
     let distribution = clients
         .cloudfront
@@ -72,7 +68,7 @@ pub async fn run(clients: &Clients, facts: &Facts) -> Vec<Guarantee> {
         .send()
         .await;
     let policy: Result<Value, String> = policy_text
-        .map_err(|e| format!("GetBucketPolicy: {}", sdk(e)))
+        .map_err(|e| format!("GetBucketPolicy: {}", sdk_text(&e)))
         .and_then(|p| {
             serde_json::from_str(p.policy().unwrap_or_default())
                 .map_err(|e| format!("the policy is not JSON: {e}"))
@@ -119,7 +115,7 @@ pub async fn run(clients: &Clients, facts: &Facts) -> Vec<Guarantee> {
                 Ok("Status=Enabled".into())
             }
             Ok(v) => Err(format!("Status={:?}", v.status().map(|s| s.as_str()))),
-            Err(e) => Err(format!("GetBucketVersioning: {}", sdk(e))),
+            Err(e) => Err(format!("GetBucketVersioning: {}", sdk_text(&e))),
         },
     ));
     out.push(guarantee(OBJECT_LOCK, object_lock(clients, facts).await));
@@ -152,7 +148,7 @@ pub async fn run(clients: &Clients, facts: &Facts) -> Vec<Guarantee> {
         }
         None => {
             let reason = match &distribution {
-                Err(e) => format!("GetDistribution {}: {}", facts.distribution_id, sdk(e)),
+                Err(e) => format!("GetDistribution {}: {}", facts.distribution_id, sdk_text(e)),
                 Ok(_) => "no distribution config".into(),
             };
             out.push(guarantee(CDN_HTTPS, Err(reason.clone())));
@@ -243,7 +239,7 @@ async fn block_public_access(clients: &Clients, facts: &Facts) -> Result<String,
         .bucket(&facts.bucket)
         .send()
         .await
-        .map_err(|e| format!("GetPublicAccessBlock: {}", sdk(e)))?;
+        .map_err(|e| format!("GetPublicAccessBlock: {}", sdk_text(&e)))?;
     let c = out
         .public_access_block_configuration()
         .ok_or("no configuration")?;
@@ -272,7 +268,7 @@ async fn object_lock(clients: &Clients, facts: &Facts) -> Result<String, String>
         .bucket(&facts.bucket)
         .send()
         .await
-        .map_err(|e| format!("GetObjectLockConfiguration: {}", sdk(e)))?;
+        .map_err(|e| format!("GetObjectLockConfiguration: {}", sdk_text(&e)))?;
     let config = out
         .object_lock_configuration()
         .ok_or("no Object Lock configuration")?;
@@ -420,7 +416,7 @@ async fn read_methods(clients: &Clients, facts: &Facts) -> Result<Vec<MethodSeen
         .limit(500)
         .send()
         .await
-        .map_err(|e| format!("GetResources {}: {}", facts.rest_api_id, sdk(e)))?;
+        .map_err(|e| format!("GetResources {}: {}", facts.rest_api_id, sdk_text(&e)))?;
     let mut seen = Vec::new();
     for resource in resources.items() {
         let id = resource.id().unwrap_or_default();
@@ -438,7 +434,7 @@ async fn read_methods(clients: &Clients, facts: &Facts) -> Result<Vec<MethodSeen
                 .http_method(&verb)
                 .send()
                 .await
-                .map_err(|e| format!("GetMethod {verb} {path}: {}", sdk(e)))?;
+                .map_err(|e| format!("GetMethod {verb} {path}: {}", sdk_text(&e)))?;
             let integration = method.method_integration();
             seen.push(MethodSeen {
                 label: format!("{verb} {path}"),

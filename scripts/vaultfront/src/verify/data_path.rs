@@ -8,11 +8,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::{ByteStream, DateTimeFormat};
 
 use super::Facts;
-use crate::local::Clients;
+use crate::local::{sdk_text, Clients};
 
 pub const PROBE_PREFIX: &str = "vaultfront-verify/";
 const DAY: i64 = 86_400;
@@ -40,7 +40,7 @@ impl Answer {
                 status: service.raw().status().as_u16(),
                 code: err.code().unwrap_or("no error code").to_owned(),
             },
-            Err(err) => Answer::Failed(DisplayErrorContext(err).to_string()),
+            Err(err) => Answer::Failed(sdk_text(err)),
         }
     }
 
@@ -146,12 +146,7 @@ pub async fn locked_delete(
                 )
             }
         },
-        Err(err) => {
-            return (
-                None,
-                Err(format!("PutObject {key}: {}", DisplayErrorContext(err))),
-            )
-        }
+        Err(err) => return (None, Err(format!("PutObject {key}: {}", sdk_text(&err)))),
     };
     let probe = format!("probe {key} (version {version})");
     let head = || {
@@ -186,7 +181,7 @@ pub async fn locked_delete(
                 )),
             }
         }
-        Err(err) => Err(format!("HeadObject {key}: {}", DisplayErrorContext(err))),
+        Err(err) => Err(format!("HeadObject {key}: {}", sdk_text(&err))),
     };
     let delete = s3
         .delete_object()
