@@ -106,7 +106,7 @@ pub async fn some_key(clients: &Clients, bucket: &str, probe: Option<&str>) -> S
 
 /// The retention a new version must get, as a range of retain-until times
 /// (seconds since 1970) for a version written at `now`: a day of slack
-/// each way for clocks and rounding, and a leap day per year.
+/// each way for clocks and rounding, and a leap day per four years.
 pub fn expected_until(facts: &Facts, now: i64) -> (i64, i64) {
     let days = facts.retention_days + 365 * facts.retention_years;
     let leap = (facts.retention_years + 3) / 4;
@@ -159,14 +159,11 @@ pub async fn locked_delete(
     let retention = match head().await {
         Ok(head) => {
             let mode = head.object_lock_mode().map(|m| m.as_str().to_owned());
-            let until = head.object_lock_retain_until_date().map(|d| d.secs());
-            match (mode, until) {
+            match (mode, head.object_lock_retain_until_date()) {
                 (Some(mode), Some(until)) => {
                     let (earliest, latest) = expected_until(facts, now);
-                    let when = head
-                        .object_lock_retain_until_date()
-                        .and_then(|d| d.fmt(DateTimeFormat::DateTime).ok())
-                        .unwrap_or_default();
+                    let when = until.fmt(DateTimeFormat::DateTime).unwrap_or_default();
+                    let until = until.secs();
                     if mode != facts.retention_mode || until < earliest || until > latest {
                         Err(format!(
                             "{probe} got {mode} until {when}; expected {} for {} day(s), {} year(s)",
