@@ -70,15 +70,15 @@ impl FakeStack {
     }
 
     /// The outputs of a stack whose data bucket is `bucket` and whose
-    /// Object Lock handler reported GOVERNANCE for 30 days.
-    fn outputs(&self, bucket: &str) {
+    /// Object Lock handler reported `effective_lock`.
+    fn outputs(&self, bucket: &str, effective_lock: &str) {
         let outputs = json!([
             {"OutputKey": "DataBucketName", "OutputValue": bucket},
             {"OutputKey": "DistributionId", "OutputValue": "E2EXAMPLE"},
             {"OutputKey": "ApiInvokeUrl",
              "OutputValue": "https://abc123.execute-api.us-east-1.amazonaws.com/v1"},
             {"OutputKey": "OriginAccessMode", "OutputValue": "OAC"},
-            {"OutputKey": "EffectiveObjectLock", "OutputValue": "GOVERNANCE for 30 days"},
+            {"OutputKey": "EffectiveObjectLock", "OutputValue": effective_lock},
         ]);
         std::fs::write(self.dir.join("outputs.json"), outputs.to_string())
             .expect("write the outputs");
@@ -131,21 +131,21 @@ fn guarantee(report: &Value, name: &str) -> (String, String) {
     )
 }
 
-/// A bucket created with Object Lock (so versioned), with the default
-/// retention the template sets when `retention` is true, holding one object.
-async fn bucket(s3: &aws_sdk_s3::Client, name: &str, retention: bool) {
+/// A bucket created with Object Lock (so versioned), with a GOVERNANCE
+/// default retention of `retention_days` if given, holding one object.
+async fn bucket(s3: &aws_sdk_s3::Client, name: &str, retention_days: Option<i32>) {
     s3.create_bucket()
         .bucket(name)
         .object_lock_enabled_for_bucket(true)
         .send()
         .await
         .expect("create the bucket");
-    if retention {
+    if let Some(days) = retention_days {
         let rule = ObjectLockRule::builder()
             .default_retention(
                 DefaultRetention::builder()
                     .mode(ObjectLockRetentionMode::Governance)
-                    .days(30)
+                    .days(days)
                     .build(),
             )
             .build();
@@ -185,9 +185,11 @@ fn the_data_path_is_tried_on_the_aws_path_and_nothing_unseen_passes() {
     let moto = Moto::start();
     let s3 = moto.s3();
     let rt = runtime();
-    rt.block_on(bucket(&s3, "locked-data", true));
+    // 45 days, where samconfig.toml says 30: what the stack deployed (its
+    // EffectiveObjectLock output) is what verify must expect.
+    rt.block_on(bucket(&s3, "locked-data", Some(45)));
     let stack = FakeStack::new("data-path");
-    stack.outputs("locked-data");
+    stack.outputs("locked-data", "GOVERNANCE for 45 days");
 
     // Without --probe nothing is written; the anonymous GET is still asked.
     let (output, report) = stack.verify(&moto, &[]);
@@ -226,8 +228,8 @@ fn the_data_path_is_tried_on_the_aws_path_and_nothing_unseen_passes() {
 
     // A bucket with Object Lock on but no default retention: the probe is
     // not locked, and its delete goes through.
-    rt.block_on(bucket(&s3, "unlocked-data", false));
-    stack.outputs("unlocked-data");
+    rt.block_on(bucket(&s3, "unlocked-data", None));
+    stack.outputs("unlocked-data", "GOVERNANCE for 45 days");
     let (output, report) = stack.verify(&moto, &["--probe"]);
     assert!(!output.status.success());
     let (status, evidence) = guarantee(&report, LOCKED);
