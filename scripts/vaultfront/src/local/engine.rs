@@ -124,7 +124,18 @@ struct Run<'a> {
     lambda_env: Vec<(String, String)>,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    async fn new(options: &'a LocalOptions, stack: StackState, template: &Template) -> Run<'a> {
+        let endpoint = stack.moto.endpoint();
+        Run {
+            options,
+            clients: Clients::for_endpoint(&endpoint).await,
+            lambda_env: lambda_env(&endpoint, template),
+            stack,
+            lambda: None,
+        }
+    }
+
     fn lambda(&mut self) -> Result<&LambdaEmulator, LocalError> {
         if self.lambda.is_none() {
             let profile = if self.stack.release {
@@ -446,14 +457,7 @@ pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Resul
     stack.save(&options.state_dir)?;
     let rt = runtime()?;
     rt.block_on(async {
-        let clients = Clients::for_endpoint(&stack.moto.endpoint()).await;
-        let mut run = Run {
-            options,
-            clients,
-            lambda_env: lambda_env(&stack.moto.endpoint(), &template),
-            stack,
-            lambda: None,
-        };
+        let mut run = Run::new(options, stack, &template).await;
         let result = apply(&mut run, &template).await;
         if result.is_ok() {
             print_outputs(&mut run, &template)?;
@@ -732,14 +736,7 @@ pub fn destroy(options: &LocalOptions, keep_emulator: bool) -> Result<(), LocalE
     let template = Template::from_json(&json!({"Resources": {}}))?;
     let rt = runtime()?;
     let result = rt.block_on(async {
-        let clients = Clients::for_endpoint(&stack.moto.endpoint()).await;
-        let mut run = Run {
-            options,
-            clients,
-            lambda_env: lambda_env(&stack.moto.endpoint(), &template),
-            stack,
-            lambda: None,
-        };
+        let mut run = Run::new(options, stack, &template).await;
         table::header();
         let all: Vec<ResourceState> = run.stack.resources.iter().rev().cloned().collect();
         let retained: Vec<ResourceState> = all.iter().filter(|r| r.retained).cloned().collect();
