@@ -154,6 +154,58 @@ async fn s3(port: u16) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
+/// No REST API, role, log group, distribution or OAC left in moto: what a
+/// destroy or a rollback must leave (the buckets are checked by the caller).
+async fn nothing_of_ours_left(config: &aws_config::SdkConfig) {
+    let apis = aws_sdk_apigateway::Client::new(config)
+        .get_rest_apis()
+        .send()
+        .await
+        .expect("list APIs");
+    assert!(
+        apis.items().is_empty(),
+        "REST APIs left: {:?}",
+        apis.items()
+    );
+    let roles = aws_sdk_iam::Client::new(config)
+        .list_roles()
+        .send()
+        .await
+        .expect("list roles");
+    assert!(roles.roles().is_empty(), "roles left: {:?}", roles.roles());
+    let groups = aws_sdk_cloudwatchlogs::Client::new(config)
+        .describe_log_groups()
+        .send()
+        .await
+        .expect("list log groups");
+    assert!(
+        groups.log_groups().is_empty(),
+        "log groups left: {:?}",
+        groups.log_groups()
+    );
+    let cloudfront = aws_sdk_cloudfront::Client::new(config);
+    let distributions = cloudfront
+        .list_distributions()
+        .send()
+        .await
+        .expect("list distributions");
+    let left = distributions
+        .distribution_list()
+        .map(|l| l.items().len())
+        .unwrap_or(0);
+    assert_eq!(left, 0, "distributions left");
+    let oacs = cloudfront
+        .list_origin_access_controls()
+        .send()
+        .await
+        .expect("list OACs");
+    let left = oacs
+        .origin_access_control_list()
+        .map(|l| l.items().len())
+        .unwrap_or(0);
+    assert_eq!(left, 0, "origin access controls left");
+}
+
 /// The guarantee's line in verify's table.
 fn line<'a>(table: &'a str, guarantee: &str) -> &'a str {
     table
@@ -387,53 +439,7 @@ fn up_verify_update_tamper_destroy() {
         retained.sort();
         // Both buckets are DeletionPolicy: Retain in the template.
         assert_eq!(buckets, retained);
-        let apis = aws_sdk_apigateway::Client::new(&config)
-            .get_rest_apis()
-            .send()
-            .await
-            .expect("list APIs");
-        assert!(
-            apis.items().is_empty(),
-            "REST APIs left: {:?}",
-            apis.items()
-        );
-        let roles = aws_sdk_iam::Client::new(&config)
-            .list_roles()
-            .send()
-            .await
-            .expect("list roles");
-        assert!(roles.roles().is_empty(), "roles left: {:?}", roles.roles());
-        let groups = aws_sdk_cloudwatchlogs::Client::new(&config)
-            .describe_log_groups()
-            .send()
-            .await
-            .expect("list log groups");
-        assert!(
-            groups.log_groups().is_empty(),
-            "log groups left: {:?}",
-            groups.log_groups()
-        );
-        let cloudfront = aws_sdk_cloudfront::Client::new(&config);
-        let distributions = cloudfront
-            .list_distributions()
-            .send()
-            .await
-            .expect("list distributions");
-        let left = distributions
-            .distribution_list()
-            .map(|l| l.items().len())
-            .unwrap_or(0);
-        assert_eq!(left, 0, "distributions left");
-        let oacs = cloudfront
-            .list_origin_access_controls()
-            .send()
-            .await
-            .expect("list OACs");
-        let left = oacs
-            .origin_access_control_list()
-            .map(|l| l.items().len())
-            .unwrap_or(0);
-        assert_eq!(left, 0, "origin access controls left");
+        nothing_of_ours_left(&config).await;
     });
 }
 
@@ -490,19 +496,7 @@ fn a_handler_failing_mid_create_rolls_the_run_back() {
     );
     let port = stack.moto_port();
     runtime().block_on(async {
-        let config = config(port).await;
-        let roles = aws_sdk_iam::Client::new(&config)
-            .list_roles()
-            .send()
-            .await
-            .expect("list roles");
-        assert!(roles.roles().is_empty(), "roles left: {:?}", roles.roles());
-        let apis = aws_sdk_apigateway::Client::new(&config)
-            .get_rest_apis()
-            .send()
-            .await
-            .expect("list APIs");
-        assert!(apis.items().is_empty(), "REST APIs left");
+        nothing_of_ours_left(&config(port).await).await;
     });
 }
 
