@@ -195,12 +195,18 @@ def review(document, base, wanted, bucket_arn):
 
 
 def converge(bucket, base, wanted, bucket_arn):
-    """Write until a read needs no write and the last write stood SETTLE_SECONDS."""
-    writes, last_write, started = 0, None, time.monotonic()
+    """Write until a read needs no write and the policy has read back
+    unchanged for SETTLE_SECONDS since the last write (as the Rust handler)."""
+    writes, started = 0, time.monotonic()
+    unchanged_since = None  # (document, when the first read of it was sent)
     while True:
-        write = review(read_policy(bucket), base, wanted, bucket_arn)
+        read_sent = time.monotonic()
+        document = read_policy(bucket)
+        if unchanged_since is None or unchanged_since[0] != document:
+            unchanged_since = (document, read_sent)
+        write = review(document, base, wanted, bucket_arn)
         if write is None:
-            if last_write is None or time.monotonic() - last_write >= SETTLE_SECONDS:
+            if writes == 0 or read_sent - unchanged_since[1] >= SETTLE_SECONDS:
                 return writes
         elif writes >= MAX_WRITES:
             raise RuntimeError(
@@ -213,7 +219,7 @@ def converge(bucket, base, wanted, bucket_arn):
             else:
                 s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(write))
             writes += 1
-            last_write = time.monotonic()
+            unchanged_since = None
         time.sleep(random.uniform(0, POLL_SECONDS))
 
 

@@ -5,11 +5,13 @@
 //! S3 has no conditional write for bucket policies, so two writers that read
 //! the same policy each PUT a document without the other's statements, and
 //! the later one wins. Each writer therefore keeps reading after its write
-//! and merges again whenever its own statements are missing, until they have
-//! stayed in place for a settle period longer than any other writer's
-//! read-to-write gap. Every writer does the same, so the policy ends up
-//! holding all of them. (Reads of bucket configuration may also lag a write
-//! for a moment; the same loop absorbs that.)
+//! and merges again whenever its own statements are missing, until the
+//! policy, holding them, has read back unchanged across a settle period
+//! longer than any other writer's read-to-write gap: a writer whose read
+//! predates that span would have written inside it. Every writer does the
+//! same, so the policy ends up holding all of them. (Reads of bucket
+//! configuration may also lag a write for a moment; the same loop absorbs
+//! that.)
 
 use crate::aws::{BucketRef, PolicyStore, S3Error};
 use crate::naming::{self, Owner};
@@ -25,8 +27,9 @@ use tracing::{info, warn};
 /// How the converge loop paces itself.
 #[derive(Debug, Clone, Copy)]
 pub struct Pacing {
-    /// How long this resource's statements must stay as wanted after its
-    /// last write before it trusts that no other writer overwrote them.
+    /// How long the policy, holding this resource's statements, must read
+    /// back unchanged after its last write before it trusts that no other
+    /// writer holds an older read that it is about to write back.
     pub settle: Duration,
     /// The longest pause between two reads (each pause is random below it,
     /// so writers that collided do not collide again in step).
@@ -86,21 +89,33 @@ impl<S: PolicyStore> OriginBucketPolicy<S> {
         OriginBucketPolicy { store, pacing }
     }
 
-    /// Read, review, write, until a read needs no write and the last write
-    /// has stood for the settle period.
+    /// Read, review, write, until a read needs no write and the policy has
+    /// read back the same for the settle period since this resource's last
+    /// write (at once if it never wrote: nothing of its own to lose).
     pub async fn converge(&self, bucket: &BucketRef, intent: &Intent) -> Result<Settled, Failure> {
         let started = Instant::now();
         let mut writes = 0;
-        let mut last_write: Option<Instant> = None;
+        // The text last read, and when the first read of that same text was
+        // sent. A change in between, even one that keeps this resource's
+        // statements, means another writer is active, and one of its older
+        // reads may still be on its way back: the span restarts. A read's
+        // snapshot is no older than its request, so a span starts there.
+        let mut unchanged_since: Option<(Option<String>, Instant)> = None;
         loop {
+            let read_sent = Instant::now();
             let observed = self.store.get(bucket).await?;
             let review =
                 plan::review(observed.as_deref(), intent).map_err(|source| Failure::Plan {
                     bucket: bucket.name.clone(),
                     source,
                 })?;
+            let since = match &unchanged_since {
+                Some((text, since)) if *text == observed => *since,
+                _ => read_sent,
+            };
+            unchanged_since = Some((observed, since));
             match &review.write {
-                None if last_write.is_none_or(|at| at.elapsed() >= self.pacing.settle) => {
+                None if writes == 0 || read_sent - since >= self.pacing.settle => {
                     return Ok(Settled { review, writes });
                 }
                 None => {}
@@ -126,7 +141,7 @@ impl<S: PolicyStore> OriginBucketPolicy<S> {
                         }
                     }
                     writes += 1;
-                    last_write = Some(Instant::now());
+                    unchanged_since = None;
                 }
             }
             tokio::time::sleep(jittered(self.pacing.poll)).await;
