@@ -4,13 +4,13 @@
 use crate::artifacts::{self, human_size, Artifact};
 use crate::error::Error;
 use crate::project::{self, Project};
-use crate::tools::Tools;
+use crate::tools::{Part, Tools};
 
 /// The tools a build needs: sam, and cargo-lambda for BuildMethod rust-cargolambda.
 pub const BUILD_TOOLS: &[&str] = &["sam", "cargo-lambda"];
 
 pub fn build(project: &Project, tools: &Tools) -> Result<Vec<Artifact>, Error> {
-    tools.ensure(&project.root, BUILD_TOOLS)?;
+    tools.ensure(&project.root, Part::Deploy, BUILD_TOOLS)?;
     // samconfig.toml's [default.build.parameters] names infra/template.yaml;
     // the output goes to .aws-sam/build, where `sam deploy` takes it from.
     let mut sam = tools.command("sam");

@@ -8,11 +8,13 @@ use crate::artifacts;
 use crate::build::{self, print_artifacts};
 use crate::cli::DeployArgs;
 use crate::error::Error;
+use crate::local::Clients;
 use crate::outputs;
 use crate::parameters::{self, Parameters};
 use crate::project::{self, Project, CONFIG_ENV};
 use crate::samconfig::Value;
-use crate::tools::Tools;
+use crate::stack_status;
+use crate::tools::{Part, Tools};
 
 /// samconfig.toml's parameter overrides, then the command line's, over the
 /// template defaults.
@@ -79,9 +81,15 @@ pub fn deploy(project: &Project, args: &DeployArgs) -> Result<(), Error> {
         );
     }
 
+    // Before the build: a stack only a delete can clear is said so now,
+    // not as sam's change-set error minutes later.
+    if let Some(blocked) = stack_is_blocked(&stack, &region.name, &args.target)? {
+        return Err(Error::StackBlocked(blocked));
+    }
+
     let tools = Tools::from_env(&project.env);
     if args.no_build {
-        tools.ensure(&project.root, &["sam"])?;
+        tools.ensure(&project.root, Part::Deploy, &["sam"])?;
         print_artifacts(&artifacts::check(&project.root.join(".aws-sam/build"))?);
     } else {
         build::build(project, &tools)?;
@@ -118,6 +126,34 @@ pub fn deploy(project: &Project, args: &DeployArgs) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+/// The stack's state on AWS, as far as it stops a deploy; a failure to ask
+/// is only a warning (sam meets the same cause and reports it).
+fn stack_is_blocked(
+    stack: &str,
+    region: &str,
+    target: &crate::cli::Target,
+) -> Result<Option<stack_status::Blocked>, Error> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Spawn {
+            command: "the async runtime".into(),
+            source,
+        })?;
+    let found = rt.block_on(async {
+        let clients =
+            Clients::from_environment(Some(region.to_owned()), target.profile.clone()).await;
+        stack_status::check(&clients.cloudformation, stack).await
+    });
+    match found {
+        Ok(blocked) => Ok(blocked),
+        Err(err) => {
+            println!("vaultfront: could not read the state of stack {stack} ({err}); going on");
+            Ok(None)
+        }
+    }
 }
 
 /// `Key=value` -> `Key="value"`, escaped as sam's override parser expects.

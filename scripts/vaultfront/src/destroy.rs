@@ -8,7 +8,7 @@ use crate::cli::DestroyArgs;
 use crate::error::Error;
 use crate::outputs::{self, Output};
 use crate::project::{self, Project};
-use crate::tools::Tools;
+use crate::tools::{Part, Tools};
 
 pub fn destroy(project: &Project, args: &DestroyArgs) -> Result<(), Error> {
     let stack = project.stack_name(&args.target)?;
@@ -18,7 +18,7 @@ pub fn destroy(project: &Project, args: &DestroyArgs) -> Result<(), Error> {
         region.name, region.source
     );
     let tools = Tools::from_env(&project.env);
-    tools.ensure(&project.root, &["sam"])?;
+    tools.ensure(&project.root, Part::Deploy, &["sam"])?;
     let account = project::account_args(&args.target, &region);
 
     // The outputs name the buckets that will be left behind.

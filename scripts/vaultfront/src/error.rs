@@ -45,6 +45,8 @@ pub enum Error {
     NeedsConfirmation,
     #[error("the stack name was not typed; nothing was deleted")]
     NotConfirmed,
+    #[error("{0}")]
+    StackBlocked(crate::stack_status::Blocked),
     #[error("local stack: {0}")]
     Local(#[from] LocalError),
     #[error("{0} guarantee(s) FAILED (see the table above)")]

@@ -49,8 +49,10 @@ pub fn options(project: &Project, local: &Local, stack_name: Option<&str>) -> Lo
             .map(relative)
             .unwrap_or_else(|| project.root.join("infra/template.yaml")),
         stack_name: stack_name.unwrap_or(LOCAL_STACK_NAME).to_owned(),
-        // Release builds are what AWS runs; debug builds start much sooner.
-        release: project.env.get("VAULTFRONT_LOCAL_PROFILE") != Some("debug"),
+        target_dir,
+        // Debug builds share what `scripts/deploy` built for itself; release
+        // builds (what AWS runs) cost an LTO build of their own.
+        release: project.env.get("VAULTFRONT_LOCAL_PROFILE") == Some("release"),
     }
 }
 

@@ -18,6 +18,7 @@ mod parameters;
 mod preflight;
 mod project;
 mod samconfig;
+mod stack_status;
 mod tools;
 mod verify;
 

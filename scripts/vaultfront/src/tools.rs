@@ -1,6 +1,9 @@
-//! Finding `sam` and `cargo-lambda`, and bootstrapping them with
-//! `scripts/setup` when they are missing. scripts/setup installs into
-//! VAULTFRONT_TOOLS (default ~/.cache/vaultfront), outside the checkout.
+//! The pinned tools (`sam`, `cargo-lambda`, the venv's Python with moto and
+//! the SAM translator), found only in the project's own tool directories
+//! and bootstrapped with `scripts/setup <part>` when missing. scripts/setup
+//! installs into VAULTFRONT_TOOLS (default ~/.cache/vaultfront), outside the
+//! checkout. Nothing is taken from PATH: a system Python's moto or a
+//! system-wide `sam` is whatever version it happens to be.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,10 +12,14 @@ use crate::preflight::Environment;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ToolError {
-    #[error("`{name}` is still missing after scripts/setup; looked in {looked}")]
-    StillMissing { name: String, looked: String },
-    #[error("scripts/setup failed ({status}); run it by hand to see why, then try again")]
-    SetupFailed { status: String },
+    #[error("`{name}` is still missing after `scripts/setup {part}` (looked in {looked}); run `scripts/setup {part}` by hand and fix what it reports")]
+    StillMissing {
+        name: String,
+        part: &'static str,
+        looked: String,
+    },
+    #[error("`scripts/setup {part}` failed ({status}); its output above says why. Fix that and run `scripts/setup {part}` again")]
+    SetupFailed { part: &'static str, status: String },
     #[error("could not run {program}: {source}")]
     Spawn {
         program: String,
@@ -20,10 +27,36 @@ pub enum ToolError {
     },
 }
 
-/// Where tools are looked for: the project's tool directories first, then PATH.
+/// Which of scripts/setup's parts installs what a command needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// `--local`: the tool venv (SAM translator, moto, cargo-lambda).
+    Local,
+    /// AWS: the tool venv and the arm64 Rust target.
+    Deploy,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::Local => "local",
+            Part::Deploy => "deploy",
+        }
+    }
+}
+
+/// The project's tool directories, and the PATH children inherit.
 #[derive(Debug, Clone)]
 pub struct Tools {
-    dirs: Vec<PathBuf>,
+    /// Where pinned tools are looked for: only these.
+    own: Vec<PathBuf>,
+    /// What children get as PATH: `own`, then the caller's PATH (cargo, git).
+    path: Vec<PathBuf>,
+    /// Replaces scripts/setup (`VAULTFRONT_SETUP`): tests record the call.
+    setup: Option<PathBuf>,
+    /// `<tools>/venv/.pins`, which scripts/setup writes only once the venv's
+    /// pinned install finished.
+    venv_pins: Option<PathBuf>,
 }
 
 impl Tools {
@@ -32,28 +65,38 @@ impl Tools {
             env.get("HOME")
                 .map(|home| Path::new(home).join(".cache/vaultfront"))
         });
-        let own = base
-            .into_iter()
-            .flat_map(|base| ["venv/bin", "bin", "cargo/bin"].map(|sub| base.join(sub)));
-        let path = env
+        let own: Vec<PathBuf> = base
+            .iter()
+            .flat_map(|base| ["venv/bin", "bin", "cargo/bin"].map(|sub| base.join(sub)))
+            .collect();
+        let inherited = env
             .get("PATH")
             .map(|path| std::env::split_paths(path).collect::<Vec<_>>())
             .unwrap_or_default();
         Tools {
-            dirs: own.chain(path).collect(),
+            path: own.iter().cloned().chain(inherited).collect(),
+            own,
+            setup: env.get("VAULTFRONT_SETUP").map(PathBuf::from),
+            venv_pins: base.map(|base| base.join("venv/.pins")),
         }
     }
 
+    /// `name` in the project's tool directories. The venv's only once
+    /// scripts/setup finished it: a `python` in a half-made venv, or a bare
+    /// symlink put there by hand, runs with whatever its interpreter has
+    /// (a system moto of another version, for one).
     pub fn find(&self, name: &str) -> Option<PathBuf> {
-        self.dirs
+        let venv_finished = self.venv_pins.as_deref().is_some_and(Path::is_file);
+        self.own
             .iter()
+            .filter(|dir| venv_finished || !dir.ends_with("venv/bin"))
             .map(|dir| dir.join(name))
             .find(|candidate| is_executable_file(candidate))
     }
 
-    /// Make sure every tool in `names` is there, running scripts/setup once
-    /// if any is not (it installs pinned versions; minutes on a first run).
-    pub fn ensure(&self, root: &Path, names: &[&str]) -> Result<(), ToolError> {
+    /// Make sure every tool in `names` is there, running `scripts/setup
+    /// <part>` once if any is not (pinned installs; minutes the first time).
+    pub fn ensure(&self, root: &Path, part: Part, names: &[&str]) -> Result<(), ToolError> {
         let missing: Vec<&str> = names
             .iter()
             .copied()
@@ -63,11 +106,16 @@ impl Tools {
             return Ok(());
         }
         println!(
-            "vaultfront: {} not found; bootstrapping the tools with scripts/setup (several minutes the first time)",
-            missing.join(", ")
+            "vaultfront: {} not installed yet; running `scripts/setup {}` (pinned installs into the tool cache: about 2 minutes the first time)",
+            missing.join(", "),
+            part.name()
         );
-        let setup = root.join("scripts/setup");
+        let setup = self
+            .setup
+            .clone()
+            .unwrap_or_else(|| root.join("scripts/setup"));
         let status = Command::new(&setup)
+            .arg(part.name())
             .current_dir(root)
             .status()
             .map_err(|source| ToolError::Spawn {
@@ -76,14 +124,16 @@ impl Tools {
             })?;
         if !status.success() {
             return Err(ToolError::SetupFailed {
+                part: part.name(),
                 status: status.to_string(),
             });
         }
         match missing.into_iter().find(|name| self.find(name).is_none()) {
             Some(name) => Err(ToolError::StillMissing {
                 name: name.to_owned(),
+                part: part.name(),
                 looked: self
-                    .dirs
+                    .own
                     .iter()
                     .map(|d| d.display().to_string())
                     .collect::<Vec<_>>()
@@ -91,6 +141,18 @@ impl Tools {
             }),
             None => Ok(()),
         }
+    }
+
+    /// The tool venv's Python, with moto and the SAM translator in it
+    /// (bootstrapped if missing). `moto_server` and `sam` are the venv's own
+    /// entry points: present only once its install finished.
+    pub fn venv_python(&self, root: &Path) -> Result<PathBuf, ToolError> {
+        self.ensure(root, Part::Local, &["moto_server", "sam", "python"])?;
+        self.find("python").ok_or_else(|| ToolError::StillMissing {
+            name: "python".into(),
+            part: Part::Local.name(),
+            looked: String::new(),
+        })
     }
 
     /// A command for tool `name`, with the tool directories on its PATH
@@ -102,7 +164,7 @@ impl Tools {
         if name == "sam" && std::env::var_os("SAM_CLI_TELEMETRY").is_none() {
             command.env("SAM_CLI_TELEMETRY", "0");
         }
-        if let Ok(path) = std::env::join_paths(&self.dirs) {
+        if let Ok(path) = std::env::join_paths(&self.path) {
             command.env("PATH", path);
         }
         command
@@ -111,7 +173,7 @@ impl Tools {
     /// The PATH children get.
     #[cfg(test)]
     pub fn path(&self) -> std::ffi::OsString {
-        std::env::join_paths(&self.dirs).unwrap_or_default()
+        std::env::join_paths(&self.path).unwrap_or_default()
     }
 }
 
@@ -150,10 +212,25 @@ mod tests {
     }
 
     #[test]
-    fn finds_only_executables() {
-        let env = Environment::from_pairs([("PATH", "/bin:/usr/bin")]);
+    fn finds_tools_only_in_the_tool_directories() {
+        let dir = std::env::temp_dir().join(format!("vaultfront-tools-{}", std::process::id()));
+        let bin = dir.join("venv/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::write(bin.join("not-executable"), "").unwrap();
+        std::os::unix::fs::symlink("/bin/sh", bin.join("sam")).unwrap();
+        let env = Environment::from_pairs([
+            ("VAULTFRONT_TOOLS", dir.to_str().unwrap()),
+            ("PATH", "/bin:/usr/bin"),
+        ]);
         let tools = Tools::from_env(&env);
-        assert!(tools.find("sh").is_some());
-        assert!(tools.find("no-such-tool-vaultfront").is_none());
+        // A venv scripts/setup did not finish (or a symlink put there by
+        // hand) is not the tool venv.
+        assert!(tools.find("sam").is_none());
+        std::fs::write(dir.join("venv/.pins"), "pip==26.3").unwrap();
+        assert_eq!(tools.find("sam"), Some(bin.join("sam")));
+        assert!(tools.find("not-executable").is_none());
+        // On PATH, but not ours: never used.
+        assert!(tools.find("sh").is_none());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

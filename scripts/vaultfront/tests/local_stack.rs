@@ -494,39 +494,158 @@ fn a_handler_failing_mid_create_rolls_the_run_back() {
         serde_json::json!([]),
         "the state still lists resources"
     );
+    assert_eq!(state["status"], "ROLLBACK_COMPLETE");
+    let failed_stack_id = state["stack_id"].clone();
     let port = stack.moto_port();
     runtime().block_on(async {
         nothing_of_ours_left(&config(port).await).await;
     });
+
+    // The next normal run: CloudFormation cannot update a ROLLBACK_COMPLETE
+    // stack, so it is created afresh under a new stack id, in the same moto.
+    let again = stack.deploy(&[]);
+    let all = text(&again);
+    assert!(again.status.success(), "{all}");
+    assert!(
+        all.contains("is ROLLBACK_COMPLETE") && all.contains("creating it afresh"),
+        "the recreate was not announced:\n{all}"
+    );
+    assert!(!all.contains("updating the local stack"), "{all}");
+    let state = stack.state().expect("the state file");
+    assert_eq!(state["status"], "CREATE_COMPLETE");
+    assert_eq!(stack.moto_port(), port, "moto was restarted");
+    assert_ne!(
+        state["stack_id"], failed_stack_id,
+        "the failed stack's id carried over"
+    );
+    // Every custom resource was sent the one stack id the state holds.
+    let stack_id = state["stack_id"].as_str().expect("a stack id");
+    let log = std::fs::read_to_string(stack.dir.join("lambda-watch.log")).unwrap_or_default();
+    let failed_id = failed_stack_id.as_str().expect("a stack id");
+    assert!(
+        !log.contains(failed_id),
+        "a handler was sent the failed stack's id"
+    );
+    assert!(log.contains(stack_id), "no handler logged the stack id");
+    let verify = stack.verify();
+    let table = text(&verify);
+    assert!(verify.status.success(), "{table}");
+    assert!(!table.contains("FAIL "), "{table}");
+    assert!(
+        line(&table, "Bucket policy grants only the origin").contains("PASS"),
+        "{table}"
+    );
+    runtime().block_on(async {
+        let distributions = aws_sdk_cloudfront::Client::new(&config(port).await)
+            .list_distributions()
+            .send()
+            .await
+            .expect("list distributions");
+        let count = distributions
+            .distribution_list()
+            .map(|l| l.items().len())
+            .unwrap_or(0);
+        assert_eq!(count, 1, "distributions in moto");
+    });
+
+    // A moto started by another Python (a system moto of another version)
+    // is never reused: it is stopped, and the stack starts anew.
+    let path = stack.dir.join("state.json");
+    let mut edited = stack.state().expect("the state file");
+    edited["moto"]["python"] = serde_json::json!("/usr/bin/python3");
+    std::fs::write(&path, edited.to_string()).expect("edit the state");
+    let old_pid = edited["moto"]["pid"].clone();
+    let restarted = stack.deploy(&[]);
+    let all = text(&restarted);
+    assert!(restarted.status.success(), "{all}");
+    assert!(
+        all.contains("was started with /usr/bin/python3") && all.contains("moto started on"),
+        "{all}"
+    );
+    assert_ne!(
+        stack.state().expect("the state file")["moto"]["pid"],
+        old_pid
+    );
+    assert!(
+        Command::new("kill")
+            .args(["-0", &old_pid.to_string()])
+            .status()
+            .is_ok_and(|s| !s.success()),
+        "the other moto still runs"
+    );
+}
+
+#[test]
+fn a_function_whose_binary_is_missing_fails_at_once_naming_it() {
+    let stack = LocalStack::new("missing");
+    // The local engine builds each function's workspace binary before its
+    // first event; one that does not exist fails the resource at once,
+    // naming the binary, instead of leaving CloudFormation to wait.
+    let template =
+        std::fs::read_to_string(root().join("infra/template.yaml")).expect("read the template");
+    let broken = template.replacen(
+        "        Binary: object-lock\n",
+        "        Binary: vaultfront-no-such-handler\n",
+        1,
+    );
+    assert_ne!(
+        broken, template,
+        "the template no longer has the line this test edits"
+    );
+    let path = stack.dir.join("missing-template.yaml");
+    std::fs::write(&path, broken).expect("write the template");
+    let up = stack.deploy(&["--template", path.to_str().expect("UTF-8 path")]);
+    let all = text(&up);
+    assert!(!up.status.success(), "{all}");
+    assert!(
+        all.lines().any(|l| l.starts_with("CREATE_FAILED")
+            && l.contains("DataBucketObjectLock")
+            && l.contains("`vaultfront-no-such-handler`")),
+        "the failure does not name the binary:\n{all}"
+    );
+    assert!(all.contains("ROLLBACK_COMPLETE"), "{all}");
+}
+
+/// A stack of one test-only probe resource, in `stack`'s directory.
+fn probe_template(stack: &LocalStack, timeout: u32, behaviour: &str) -> PathBuf {
+    let template = format!(
+        "\
+AWSTemplateFormatVersion: \"2010-09-09\"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  ProbeFunction:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildMethod: rust-cargolambda
+      BuildProperties:
+        Binary: probe-resource
+    Properties:
+      CodeUri: ..
+      Handler: bootstrap
+      Runtime: provided.al2023
+      Architectures: [arm64]
+      Timeout: {timeout}
+  Probe:
+    Type: Custom::Probe
+    Properties:
+      ServiceToken: !GetAtt ProbeFunction.Arn
+      ServiceTimeout: 8
+      Name: probe
+      Behaviour: {behaviour}
+"
+    );
+    let path = stack.dir.join("probe-template.yaml");
+    std::fs::write(&path, template).expect("write the template");
+    path
 }
 
 #[test]
 fn a_handler_that_never_answers_is_cut_off_at_service_timeout() {
     let stack = LocalStack::new("timeout");
-    // The ObjectLock function's binary does not exist: the invoke dies
-    // without a response, as a killed handler would, and only the
-    // ServiceTimeout (cut to 8 s in this copy) ends the wait.
-    let template =
-        std::fs::read_to_string(root().join("infra/template.yaml")).expect("read the template");
-    let broken = template
-        .replacen(
-            "        Binary: object-lock\n",
-            "        Binary: vaultfront-no-such-handler\n",
-            1,
-        )
-        .replacen(
-            "      ServiceTimeout: 420\n      BucketName: !Ref DataBucket\n      Mode:",
-            "      ServiceTimeout: 8\n      BucketName: !Ref DataBucket\n      Mode:",
-            1,
-        );
-    assert_eq!(
-        broken.matches("vaultfront-no-such-handler").count()
-            + broken.matches("ServiceTimeout: 8\n").count(),
-        2,
-        "the template no longer has the lines this test edits"
-    );
-    let path = stack.dir.join("silent-template.yaml");
-    std::fs::write(&path, broken).expect("write the template");
+    // The probe hangs, and its own deadline guard (Timeout 60) would answer
+    // only long after the 8 s ServiceTimeout: only that ends the wait, as
+    // CloudFormation's would.
+    let path = probe_template(&stack, 60, "Hang");
     let started = std::time::Instant::now();
     let up = stack.deploy(&["--template", path.to_str().expect("UTF-8 path")]);
     let all = text(&up);
@@ -538,6 +657,7 @@ fn a_handler_that_never_answers_is_cut_off_at_service_timeout() {
         all.contains("no response within ServiceTimeout (8 s)"),
         "the cut-off is not reported:\n{all}"
     );
+    assert!(!all.contains("timed out after"), "{all}");
     assert!(all.contains("ROLLBACK_COMPLETE"), "{all}");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(240),
@@ -554,32 +674,7 @@ fn a_handler_killed_mid_run_is_cut_off_at_service_timeout() {
     // less the reserve kept for answering) well before the 8 s
     // ServiceTimeout; killed, nothing answers and only the ServiceTimeout
     // ends the wait, as CloudFormation's would. So the reason tells which.
-    let template = "\
-AWSTemplateFormatVersion: \"2010-09-09\"
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  ProbeFunction:
-    Type: AWS::Serverless::Function
-    Metadata:
-      BuildMethod: rust-cargolambda
-      BuildProperties:
-        Binary: probe-resource
-    Properties:
-      CodeUri: ..
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Architectures: [arm64]
-      Timeout: 6
-  Probe:
-    Type: Custom::Probe
-    Properties:
-      ServiceToken: !GetAtt ProbeFunction.Arn
-      ServiceTimeout: 8
-      Name: killed
-      Behaviour: Hang
-";
-    let path = stack.dir.join("probe-template.yaml");
-    std::fs::write(&path, template).expect("write the template");
+    let path = probe_template(&stack, 6, "Hang");
     let deploy = Command::new(root().join("scripts/deploy"))
         .arg("--local")
         .arg("--state-dir")
@@ -596,7 +691,13 @@ Resources:
     for _ in 0..600 {
         let handler = descendants(deploy.id())
             .into_iter()
-            .find(|pid| cmdline(*pid).contains("probe-resource"));
+            // The handler itself, not the `cargo build` that made it.
+            .find(|pid| {
+                cmdline(*pid)
+                    .split(' ')
+                    .next()
+                    .is_some_and(|program| program.ends_with("/probe-resource"))
+            });
         if let Some(pid) = handler {
             // Give it a moment to take the event, then kill it where it stands.
             std::thread::sleep(std::time::Duration::from_millis(500));

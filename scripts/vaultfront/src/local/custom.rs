@@ -124,6 +124,8 @@ pub async fn send(
         })
     };
     let started = Instant::now();
+    // CloudFormation says nothing while it waits; we say so every 30 s.
+    let mut next_note = Duration::from_secs(30);
     loop {
         if let Ok(object) = s3
             .get_object()
@@ -153,6 +155,16 @@ pub async fn send(
                 physical_id: request.physical_id.unwrap_or_default().to_owned(),
                 data: Map::new(),
             });
+        }
+        if started.elapsed() >= next_note {
+            println!(
+                "vaultfront: still waiting for {}'s answer ({} s of its ServiceTimeout of {} s; the function's log: {})",
+                request.logical_id,
+                next_note.as_secs(),
+                timeout.as_secs(),
+                lambda.log.display()
+            );
+            next_note += Duration::from_secs(30);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

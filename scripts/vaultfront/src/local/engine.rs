@@ -12,7 +12,7 @@ use super::custom::{self, Request, RESPONSE_BUCKET};
 use super::intrinsics::{scalar_text, Context};
 use super::native;
 use super::processes::{self, LambdaEmulator};
-use super::state::{ResourceState, StackState};
+use super::state::{self, MotoState, ResourceState, StackState, StackStatus, Start};
 use super::table;
 use super::template::{Resource, Template};
 use super::LocalError;
@@ -26,9 +26,18 @@ pub struct LocalOptions {
     pub state_dir: PathBuf,
     pub template: PathBuf,
     pub stack_name: String,
-    /// `cargo lambda watch --release` (the real release binaries) or debug.
+    /// Cargo's target directory, where the function binaries are built.
+    pub target_dir: PathBuf,
+    /// Release binaries (what AWS runs) or debug ones (the default: they
+    /// share the dependencies `scripts/deploy` already built for itself).
     pub release: bool,
 }
+
+/// The function binaries of the template, built together with the deploy
+/// tool by `scripts/deploy` (`cargo build --workspace --exclude
+/// vaultfront-tests`): one selection of packages is one set of features, so
+/// the SDK crates are compiled once for all of them.
+const WORKSPACE_FUNCTIONS: [&str; 3] = ["bucket-policy", "object-lock", "s3-proxy-api"];
 
 /// Attribute under which a function's workspace binary is remembered.
 const BINARY: &str = "LocalBinary";
@@ -43,9 +52,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, LocalError> {
 
 /// CloudFormation JSON from the SAM template, through samtranslator.
 fn transform(options: &LocalOptions) -> Result<Template, LocalError> {
-    let python = options.tools.find("python").ok_or_else(|| {
-        LocalError::Process("python (the SAM venv's) not found; run scripts/setup".into())
-    })?;
+    let python = options.tools.venv_python(&options.root)?;
     let output = Command::new(python)
         .arg(options.root.join("scripts/vaultfront/sam_to_cfn.py"))
         .arg(&options.template)
@@ -109,6 +116,51 @@ fn new_stack_id(stack_name: &str) -> String {
     )
 }
 
+fn profile_dir(release: bool) -> &'static str {
+    if release {
+        "release"
+    } else {
+        "debug"
+    }
+}
+
+/// Build `binary` for the local stack. The template's functions are built
+/// as `scripts/deploy` builds them (a no-op when it just did); any other
+/// binary (a test's) on its own.
+fn build_function(options: &LocalOptions, release: bool, binary: &str) -> Result<(), LocalError> {
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo
+        .current_dir(&options.root)
+        .args(["build", "--locked"])
+        .env("CARGO_TARGET_DIR", &options.target_dir);
+    if release {
+        cargo.arg("--release");
+    }
+    if WORKSPACE_FUNCTIONS.contains(&binary) {
+        cargo.args(["--workspace", "--exclude", "vaultfront-tests"]);
+    } else {
+        cargo.args(["--bin", binary]);
+    }
+    println!(
+        "vaultfront: building the functions ({} profile; {})",
+        profile_dir(release),
+        if release {
+            "LTO, about 8 minutes the first time on 2 cores"
+        } else {
+            "seconds when scripts/deploy has just built them"
+        }
+    );
+    let status = cargo
+        .status()
+        .map_err(|e| LocalError::Process(format!("running cargo build: {e}")))?;
+    if !status.success() {
+        return Err(LocalError::Process(format!(
+            "cargo build of `{binary}` failed ({status}); its errors are above"
+        )));
+    }
+    Ok(())
+}
+
 /// What a run changed, to be undone in reverse on a failure.
 enum Change {
     Created(ResourceState),
@@ -122,6 +174,8 @@ struct Run<'a> {
     stack: StackState,
     lambda: Option<LambdaEmulator>,
     lambda_env: Vec<(String, String)>,
+    /// Binaries this run has built (once each).
+    built: Vec<String>,
 }
 
 impl<'a> Run<'a> {
@@ -133,28 +187,35 @@ impl<'a> Run<'a> {
             lambda_env: lambda_env(&endpoint, template),
             stack,
             lambda: None,
+            built: Vec::new(),
         }
     }
 
-    fn lambda(&mut self) -> Result<&LambdaEmulator, LocalError> {
+    /// The Lambda emulator with `binary` built and polling for events.
+    fn lambda(&mut self, binary: &str) -> Result<&LambdaEmulator, LocalError> {
+        if !self.built.iter().any(|b| b == binary) {
+            build_function(self.options, self.stack.release, binary)?;
+            self.built.push(binary.to_owned());
+        }
         if self.lambda.is_none() {
-            let profile = if self.stack.release {
-                "release"
-            } else {
-                "debug"
-            };
-            println!("vaultfront: starting the Lambda runtime emulator (cargo lambda watch, {profile} builds)");
+            println!("vaultfront: starting the Lambda runtime emulator (cargo lambda watch --only-lambda-apis)");
             self.lambda = Some(LambdaEmulator::start(
                 &self.options.root,
                 &self.options.tools,
                 &self.options.state_dir,
+                &self
+                    .options
+                    .target_dir
+                    .join(profile_dir(self.stack.release)),
                 &self.lambda_env,
-                self.stack.release,
             )?);
         }
-        self.lambda
-            .as_ref()
-            .ok_or_else(|| LocalError::Process("the Lambda emulator did not start".into()))
+        let lambda = self
+            .lambda
+            .as_mut()
+            .ok_or_else(|| LocalError::Process("the Lambda emulator did not start".into()))?;
+        lambda.ensure_function(binary)?;
+        Ok(lambda)
     }
 
     /// The workspace binary behind a ServiceToken (a function's Arn).
@@ -187,7 +248,7 @@ impl<'a> Run<'a> {
         let binary = self.binary_for(properties, &state.logical_id)?;
         let stack_id = self.stack.stack_id.clone();
         let clients = self.clients.clone();
-        let lambda = self.lambda()?;
+        let lambda = self.lambda(&binary)?;
         custom::send(
             &clients,
             lambda,
@@ -310,6 +371,22 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Delete every resource of the stack, newest first (a retained one is
+    /// only reported); returns the retained ones.
+    async fn delete_all(&mut self) -> Result<Vec<ResourceState>, LocalError> {
+        table::header();
+        let all: Vec<ResourceState> = self.stack.resources.iter().rev().cloned().collect();
+        let retained = all.iter().filter(|r| r.retained).cloned().collect();
+        for state in all {
+            self.delete_reported(&state).await?;
+            self.stack
+                .resources
+                .retain(|r| r.logical_id != state.logical_id);
+            self.stack.save(&self.options.state_dir)?;
+        }
+        Ok(retained)
+    }
+
     /// Undo `changes` in reverse, as CloudFormation's rollback does.
     async fn roll_back(&mut self, changes: Vec<Change>, reason: &str) {
         table::event(
@@ -405,6 +482,25 @@ impl<'a> Run<'a> {
     }
 }
 
+/// A stack about to be created, with a stack id of its own: nothing of an
+/// earlier stack of the same name carries over.
+fn fresh_stack(
+    options: &LocalOptions,
+    moto: MotoState,
+    parameters: BTreeMap<String, String>,
+) -> StackState {
+    StackState {
+        stack_name: options.stack_name.clone(),
+        stack_id: new_stack_id(&options.stack_name),
+        status: Some(StackStatus::CreateInProgress),
+        moto,
+        parameters,
+        release: options.release,
+        resources: Vec::new(),
+        outputs: BTreeMap::new(),
+    }
+}
+
 /// Deploy or update the local stack; prints the event table and outputs.
 pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Result<(), LocalError> {
     let started = Instant::now();
@@ -419,17 +515,47 @@ pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Resul
         .map_err(|e| LocalError::State(format!("creating {}: {e}", options.state_dir.display())))?;
     let template = transform(options)?;
     let previous = StackState::load(&options.state_dir)?;
-    let stack = match previous {
-        Some(mut stack) if processes::moto_alive(&stack.moto) => {
+    let python = options.tools.venv_python(&options.root)?;
+    let moto_alive = previous.as_ref().is_some_and(|stack| {
+        let alive = processes::moto_alive(&stack.moto);
+        if alive && stack.moto.python != python {
+            println!(
+                "vaultfront: the running moto (pid {}) was started with {}, not the tool venv's {}; stopping it",
+                stack.moto.pid,
+                stack.moto.python.display(),
+                python.display()
+            );
+            processes::stop_group(stack.moto.pid);
+            return false;
+        }
+        alive
+    });
+    let rt = runtime()?;
+    let stack = match (state::start(previous.as_ref(), moto_alive), previous) {
+        (Start::Update, Some(mut stack)) => {
             println!(
                 "vaultfront: updating the local stack {} (moto on port {})",
                 stack.stack_name, stack.moto.port
             );
             stack.parameters = parameters;
             stack.release = options.release;
+            stack.status = Some(StackStatus::UpdateInProgress);
             stack
         }
-        previous => {
+        (Start::Recreate(status), Some(stack)) => {
+            println!(
+                "vaultfront: the local stack {} is {}: its first create did not complete, and CloudFormation cannot update such a stack; deleting what is left of it (retained resources stay) and creating it afresh",
+                stack.stack_name,
+                status.as_str()
+            );
+            let moto = stack.moto.clone();
+            rt.block_on(async {
+                let mut run = Run::new(options, stack, &template).await;
+                run.delete_all().await
+            })?;
+            fresh_stack(options, moto, parameters)
+        }
+        (_, previous) => {
             if let Some(stale) = previous {
                 println!(
                     "vaultfront: the moto of the last run (pid {}) is gone, and its data with it; starting a new local stack",
@@ -443,25 +569,17 @@ pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Resul
                 moto.pid,
                 moto.log.display()
             );
-            StackState {
-                stack_name: options.stack_name.clone(),
-                stack_id: new_stack_id(&options.stack_name),
-                moto,
-                parameters,
-                release: options.release,
-                resources: Vec::new(),
-                outputs: BTreeMap::new(),
-            }
+            fresh_stack(options, moto, parameters)
         }
     };
     stack.save(&options.state_dir)?;
-    let rt = runtime()?;
     rt.block_on(async {
         let mut run = Run::new(options, stack, &template).await;
         let result = apply(&mut run, &template).await;
         if result.is_ok() {
             print_outputs(&mut run, &template)?;
         }
+        run.stack.status = Some(run.stack.status().after_run(result.is_ok()));
         run.stack.save(&options.state_dir)?;
         result
     })?;
@@ -733,20 +851,11 @@ pub fn destroy(options: &LocalOptions, keep_emulator: bool) -> Result<(), LocalE
         StackState::remove(&options.state_dir)?;
         return Ok(());
     }
-    let template = Template::from_json(&json!({"Resources": {}}))?;
+    let template = Template::empty();
     let rt = runtime()?;
     let result = rt.block_on(async {
         let mut run = Run::new(options, stack, &template).await;
-        table::header();
-        let all: Vec<ResourceState> = run.stack.resources.iter().rev().cloned().collect();
-        let retained: Vec<ResourceState> = all.iter().filter(|r| r.retained).cloned().collect();
-        for state in all {
-            run.delete_reported(&state).await?;
-            run.stack
-                .resources
-                .retain(|r| r.logical_id != state.logical_id);
-            run.stack.save(&options.state_dir)?;
-        }
+        let retained = run.delete_all().await?;
         // The engine's response bucket is not the stack's: it goes too.
         let s3 = &run.clients.s3;
         if let Ok(listing) = s3.list_objects_v2().bucket(RESPONSE_BUCKET).send().await {

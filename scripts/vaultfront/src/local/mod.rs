@@ -35,6 +35,8 @@ pub enum LocalError {
     State(String),
     #[error("{0}")]
     Process(String),
+    #[error(transparent)]
+    Tool(#[from] crate::tools::ToolError),
     #[error("{0}")]
     Aws(String),
     #[error("custom-resource protocol: {0}")]

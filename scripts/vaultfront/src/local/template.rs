@@ -38,6 +38,15 @@ pub struct Template {
 }
 
 impl Template {
+    /// No resources: what destroy drives the engine with.
+    pub fn empty() -> Template {
+        Template {
+            resources: BTreeMap::new(),
+            conditions: Map::new(),
+            outputs: Map::new(),
+        }
+    }
+
     pub fn from_json(json: &Value) -> Result<Template, LocalError> {
         let bad = |what: &str| LocalError::Template(what.to_owned());
         let resources_json = json

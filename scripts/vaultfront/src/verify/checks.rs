@@ -217,7 +217,11 @@ fn origin(
             ),
         }
     } else {
-        let arn = if distribution_arn.is_empty() {
+        // Locally the ARN is CloudFront's documented form, not moto's
+        // reading of it: moto releases before 5.2.5 drop the empty region
+        // field (`cloudfront:<account>:distribution/..`), so a moto of
+        // another version would make the stack's own grant look foreign.
+        let arn = if facts.local || distribution_arn.is_empty() {
             format!(
                 "arn:aws:cloudfront::{}:distribution/{}",
                 crate::local::ACCOUNT,
@@ -451,4 +455,46 @@ async fn read_methods(clients: &Clients, facts: &Facts) -> Result<Vec<MethodSeen
         }
     }
     Ok(seen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(local: bool) -> Facts {
+        Facts {
+            local,
+            stack: "s".into(),
+            bucket: "b".into(),
+            distribution_id: "E2EXAMPLE".into(),
+            rest_api_id: "a".into(),
+            stage: "v1".into(),
+            origin_access: "OAC".into(),
+            retention_mode: "GOVERNANCE".into(),
+            retention_days: 30,
+            retention_years: 0,
+            probe: false,
+        }
+    }
+
+    #[test]
+    fn locally_the_origin_is_cloudfronts_documented_arn_not_motos() {
+        // What moto before 5.2.5 reads back: no empty region field.
+        let moto = "arn:aws:cloudfront:123456789012:distribution/E2EXAMPLE";
+        let documented = "arn:aws:cloudfront::123456789012:distribution/E2EXAMPLE";
+        assert_eq!(
+            origin(&facts(true), moto, None),
+            Origin::Oac {
+                distribution_arn: documented.into()
+            }
+        );
+        // On AWS the service's own answer is the truth.
+        let aws = "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE";
+        assert_eq!(
+            origin(&facts(false), aws, None),
+            Origin::Oac {
+                distribution_arn: aws.into()
+            }
+        );
+    }
 }

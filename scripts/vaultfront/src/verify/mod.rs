@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::local::{self, Clients};
 use crate::outputs;
 use crate::project::{self, Project};
-use crate::tools::Tools;
+use crate::tools::{Part, Tools};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -108,6 +108,7 @@ pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
         let stack = project.stack_name(&args.target)?;
         let (_, region) = project.account(&args.target)?;
         let tools = Tools::from_env(&project.env);
+        tools.ensure(&project.root, Part::Deploy, &["sam"])?;
         let list = outputs::list_command(
             &tools,
             &stack,
