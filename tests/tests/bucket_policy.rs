@@ -590,6 +590,119 @@ async fn eight_resources_created_at_once_on_one_bucket_all_end_up_present() {
     assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
 }
 
+/// A ResponseURL on loopback that, when the answer arrives, runs `on_answer`
+/// with it before replying 200. The runner starts the work it does after the
+/// answer only once the response PUT was answered, so whatever `on_answer`
+/// does lands after SUCCESS was sent and before that work begins.
+async fn response_url_acting_on_answer<F, Fut>(
+    on_answer: F,
+) -> (String, tokio::task::JoinHandle<Value>)
+where
+    F: FnOnce(Value) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the response URL");
+    let url = format!(
+        "http://{}/response?X-Amz-Signature=acting-sink-signature",
+        listener.local_addr().expect("its address")
+    );
+    let task = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("the response PUT");
+        let mut buffer = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let body = loop {
+            let n = stream.read(&mut chunk).await.expect("read the response");
+            assert!(
+                n > 0,
+                "the connection closed before the whole response arrived"
+            );
+            buffer.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buffer).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .filter_map(|line| line.split_once(':'))
+                    .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    break body.to_owned();
+                }
+            }
+        };
+        let response: Value = serde_json::from_str(&body).expect("the response is JSON");
+        on_answer(response.clone()).await;
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .await
+            .expect("reply 200");
+        response
+    });
+    (url, task)
+}
+
+/// Another writer's statement, in what it writes from its older read.
+const THEIRS: &str = "{\"Sid\":\"AllowAudit\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::444455556666:role/audit\"},\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::BUCKET/audit/*\"}";
+
+#[tokio::test]
+async fn a_stale_write_landing_right_after_success_is_repaired_before_the_invocation_ends() {
+    let h = Harness::start();
+    h.bucket("raced-bucket").await;
+    let before = foreign_policy("raced-bucket");
+    h.set_policy("raced-bucket", &before).await;
+    // Another writer read the policy before our write, and stores its merge
+    // of that read (without our statements) the moment SUCCESS arrives.
+    let theirs = THEIRS.replace("BUCKET", "raced-bucket");
+    let stale = before.replacen("\n  ]", &format!(",\n    {theirs}\n  ]"), 1);
+    assert!(stale.contains(&theirs), "{stale}");
+    let s3 = h.s3.clone();
+    let stale_write = stale.clone();
+    let (url, answered) = response_url_acting_on_answer(move |response| async move {
+        assert_eq!(response["Status"], "SUCCESS", "{response}");
+        s3.put_bucket_policy()
+            .bucket("raced-bucket")
+            .policy(stale_write)
+            .send()
+            .await
+            .expect("the stale write");
+    })
+    .await;
+    h.lambda.guard_secret(&url);
+    let event = create("OriginPolicy", oac("raced-bucket"));
+    let writes_before = h.policy_writes("raced-bucket");
+    let invocation = h.lambda.invoke(FUNCTION, &event.to_json(&url)).await;
+    assert_eq!(invocation.status, 200, "{}", invocation.body);
+    let response = answered.await.expect("the response");
+    assert_eq!(response["RequestId"], json!(event.request_id));
+
+    let policy = h.policy("raced-bucket").await.expect("a policy");
+    let present = sids(&policy);
+    for sid in data_sids(&response) {
+        assert!(present.contains(&sid), "{sid} not repaired: {policy}");
+    }
+    assert!(
+        policy.contains(&theirs),
+        "the other writer's statement was dropped: {policy}"
+    );
+    for statement in foreign("raced-bucket") {
+        assert!(
+            policy.contains(&statement),
+            "a foreign statement changed: {policy}"
+        );
+    }
+    assert_eq!(
+        h.policy_writes("raced-bucket") - writes_before,
+        3,
+        "our write, the stale write, our repair"
+    );
+    let logs = h.lambda.log();
+    assert!(logs.contains("guard done"), "no guard outcome logged");
+    h.lambda.assert_secrets_not_logged();
+}
+
 #[tokio::test]
 async fn a_missing_bucket_fails_saying_to_create_it() {
     let h = Harness::start();

@@ -12,14 +12,25 @@
 //! same, so the policy ends up holding all of them. (Reads of bucket
 //! configuration may also lag a write for a moment; the same loop absorbs
 //! that.)
+//!
+//! The loop has two halves. The first ends at the first read that shows the
+//! policy as wanted: CloudFormation is answered then. The second, the settle
+//! period, runs after the answer as the runner's guard, inside the same
+//! invocation. Once answered, CloudFormation may send this resource's next
+//! event (a rollback's Delete, say) to another instance at once; a change to
+//! this resource's statements alone, everything else as it was, is that
+//! event's write, and the guard leaves it alone instead of undoing it.
 
 use crate::aws::{BucketRef, PolicyStore, S3Error};
 use crate::naming::{self, Owner};
 use crate::plan::{self, Grant, Intent, PlanError, Review, Write};
 use crate::properties::{InvalidProperty, Properties, Settings};
 use custom_resource::backoff::jittered;
-use custom_resource::{Deletion, HandlerError, Request, Resource, StackArn, Success};
+use custom_resource::{
+    Deletion, Guard, Guarded, HandlerError, Request, Resource, StackArn, Success,
+};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{info, warn};
@@ -72,80 +83,223 @@ pub enum Failure {
     },
 }
 
-/// The policy after the loop: the last review, which needed no write.
+/// How the settle period ended.
 #[derive(Debug)]
-pub struct Settled {
-    pub review: Review,
-    pub writes: u32,
+pub enum Settled {
+    /// The policy, as wanted, read back unchanged for the settle period.
+    Held { writes: u32 },
+    /// This resource's statements alone changed, the rest as it was: its own
+    /// next event took over.
+    Superseded { writes: u32 },
+    /// The bucket is gone (a Delete only).
+    BucketGone,
+}
+
+/// One converge loop over one bucket: what it has written and what it has seen.
+struct Convergence<S> {
+    store: Arc<S>,
+    pacing: Pacing,
+    bucket: BucketRef,
+    intent: Intent,
+    started: Instant,
+    writes: u32,
+    /// The text last read, and when the first read of that same text was
+    /// sent. A change in between, even one that keeps this resource's
+    /// statements, means another writer is active, and one of its older
+    /// reads may still be on its way back: the span restarts. A read's
+    /// snapshot is no older than its request, so a span starts there.
+    unchanged_since: Option<(Option<String>, Instant)>,
+    /// The last policy known to be as wanted: read so, or written.
+    wanted: Option<Option<String>>,
+}
+
+impl<S: PolicyStore> Convergence<S> {
+    fn new(store: Arc<S>, pacing: Pacing, bucket: BucketRef, intent: Intent) -> Self {
+        Convergence {
+            store,
+            pacing,
+            bucket,
+            intent,
+            started: Instant::now(),
+            writes: 0,
+            unchanged_since: None,
+            wanted: None,
+        }
+    }
+
+    /// Read and review the policy; the text, its review, and whether it has
+    /// read back unchanged for the settle period.
+    async fn read(&mut self) -> Result<(Option<String>, Review, bool), Failure> {
+        let read_sent = Instant::now();
+        let observed = self.store.get(&self.bucket).await?;
+        let review =
+            plan::review(observed.as_deref(), &self.intent).map_err(|source| Failure::Plan {
+                bucket: self.bucket.name.clone(),
+                source,
+            })?;
+        let since = match &self.unchanged_since {
+            Some((text, since)) if *text == observed => *since,
+            _ => read_sent,
+        };
+        self.unchanged_since = Some((observed.clone(), since));
+        if review.write.is_none() {
+            self.wanted = Some(observed.clone());
+        }
+        Ok((observed, review, read_sent - since >= self.pacing.settle))
+    }
+
+    async fn write(&mut self, review: &Review, write: &Write) -> Result<(), Failure> {
+        if self.writes >= self.pacing.max_writes {
+            return Err(Failure::NotSettling {
+                bucket: self.bucket.name.clone(),
+                writes: self.writes,
+                seconds: self.started.elapsed().as_secs_f32(),
+            });
+        }
+        if self.writes > 0 {
+            warn!(bucket = %self.bucket.name, own_found = review.own_found, "the policy changed after this resource wrote it (another writer); merging again");
+        }
+        match write {
+            Write::Put(text) => {
+                info!(bucket = %self.bucket.name, foreign_statements = review.foreign, own_found = review.own_found, sids = ?review.sids, bytes = text.len(), "writing the merged bucket policy");
+                self.store.put(&self.bucket, text).await?;
+                self.wanted = Some(Some(text.clone()));
+            }
+            Write::Delete => {
+                info!(bucket = %self.bucket.name, "only this resource's statements were left: deleting the bucket policy");
+                self.store.delete(&self.bucket).await?;
+                self.wanted = Some(None);
+            }
+        }
+        self.writes += 1;
+        self.unchanged_since = None;
+        Ok(())
+    }
+
+    /// Read, review, write, until a read shows the policy as the intent
+    /// wants it: when CloudFormation can be answered. Each write is read back
+    /// at once; a loss to another writer is merged again after a random pause
+    /// and a fresh read, so that writers that collided do not collide again in step.
+    async fn in_place(&mut self) -> Result<Review, Failure> {
+        let mut paused = false;
+        loop {
+            let (_, review, _) = self.read().await?;
+            match &review.write {
+                None => return Ok(review),
+                Some(_) if self.writes > 0 && !paused => {
+                    tokio::time::sleep(jittered(self.pacing.poll)).await;
+                    paused = true;
+                }
+                Some(write) => {
+                    self.write(&review, write).await?;
+                    paused = false;
+                }
+            }
+        }
+    }
+
+    /// After the answer: keep reading until the policy, as wanted, has read
+    /// back unchanged for the settle period since this resource's last
+    /// write, merging again whenever another writer's write from an older
+    /// read dropped its statements.
+    async fn settle(mut self) -> Result<Settled, Failure> {
+        // A text that changed only this resource's statements, seen once:
+        // seen twice it is the resource's next event, not a passing lagged read.
+        let mut own_change_seen: Option<Option<String>> = None;
+        loop {
+            tokio::time::sleep(jittered(self.pacing.poll)).await;
+            let wanted = self.wanted.clone();
+            let (observed, review, settled) = self.read().await?;
+            let Some(write) = &review.write else {
+                own_change_seen = None;
+                if settled {
+                    return Ok(Settled::Held {
+                        writes: self.writes,
+                    });
+                }
+                continue;
+            };
+            if let (Intent::Grant(grant), Some(wanted)) = (&self.intent, &wanted) {
+                if plan::only_owner_differs(wanted.as_deref(), observed.as_deref(), &grant.owner) {
+                    if own_change_seen.as_ref() == Some(&observed) {
+                        return Ok(Settled::Superseded {
+                            writes: self.writes,
+                        });
+                    }
+                    own_change_seen = Some(observed);
+                    continue;
+                }
+            }
+            own_change_seen = None;
+            self.write(&review, write).await?;
+        }
+    }
+
+    /// [`Convergence::settle`], as the runner's guard.
+    fn guard(self) -> Guard {
+        let what = format!(
+            "the policy of bucket `{}` {}",
+            self.bucket.name,
+            match self.intent {
+                Intent::Grant(_) => "keeps this resource's statements",
+                Intent::Revoke(_) => "stays without this resource's statements",
+            }
+        );
+        let expected = self.pacing.settle + self.pacing.poll;
+        let answered = Instant::now();
+        Guard::new(what, expected, async move {
+            let bucket = self.bucket.name.clone();
+            let before = self.writes;
+            let outcome = match self.settle().await {
+                Err(Failure::S3(err)) if err.is_no_such_bucket() => Ok(Settled::BucketGone),
+                other => other,
+            }?;
+            let seconds = answered.elapsed().as_secs_f32();
+            Ok(match outcome {
+                Settled::Held { writes } => {
+                    info!(bucket = %bucket, writes_after_answer = writes - before, "the bucket policy settled");
+                    format!(
+                        "held for the settle period; {} write(s) after the answer, {seconds:.1} s",
+                        writes - before
+                    )
+                }
+                Settled::Superseded { writes } => format!(
+                    "this resource's statements were changed with everything else as it was: its next \
+                     event took over; {} write(s) after the answer, {seconds:.1} s",
+                    writes - before
+                ),
+                Settled::BucketGone => "the bucket is gone, and its policy with it".to_owned(),
+            })
+        })
+    }
 }
 
 pub struct OriginBucketPolicy<S> {
-    store: S,
+    store: Arc<S>,
     pacing: Pacing,
 }
 
 impl<S: PolicyStore> OriginBucketPolicy<S> {
     pub fn new(store: S, pacing: Pacing) -> Self {
-        OriginBucketPolicy { store, pacing }
+        OriginBucketPolicy {
+            store: Arc::new(store),
+            pacing,
+        }
     }
 
-    /// Read, review, write, until a read needs no write and the policy has
-    /// read back the same for the settle period since this resource's last
-    /// write (at once if it never wrote: nothing of its own to lose).
-    pub async fn converge(&self, bucket: &BucketRef, intent: &Intent) -> Result<Settled, Failure> {
-        let started = Instant::now();
-        let mut writes = 0;
-        // The text last read, and when the first read of that same text was
-        // sent. A change in between, even one that keeps this resource's
-        // statements, means another writer is active, and one of its older
-        // reads may still be on its way back: the span restarts. A read's
-        // snapshot is no older than its request, so a span starts there.
-        let mut unchanged_since: Option<(Option<String>, Instant)> = None;
-        loop {
-            let read_sent = Instant::now();
-            let observed = self.store.get(bucket).await?;
-            let review =
-                plan::review(observed.as_deref(), intent).map_err(|source| Failure::Plan {
-                    bucket: bucket.name.clone(),
-                    source,
-                })?;
-            let since = match &unchanged_since {
-                Some((text, since)) if *text == observed => *since,
-                _ => read_sent,
-            };
-            unchanged_since = Some((observed, since));
-            match &review.write {
-                None if writes == 0 || read_sent - since >= self.pacing.settle => {
-                    return Ok(Settled { review, writes });
-                }
-                None => {}
-                Some(_) if writes >= self.pacing.max_writes => {
-                    return Err(Failure::NotSettling {
-                        bucket: bucket.name.clone(),
-                        writes,
-                        seconds: started.elapsed().as_secs_f32(),
-                    });
-                }
-                Some(write) => {
-                    if writes > 0 {
-                        warn!(bucket = %bucket.name, own_found = review.own_found, "the policy changed after this resource wrote it (another writer); merging again");
-                    }
-                    match write {
-                        Write::Put(text) => {
-                            info!(bucket = %bucket.name, foreign_statements = review.foreign, own_found = review.own_found, sids = ?review.sids, bytes = text.len(), "writing the merged bucket policy");
-                            self.store.put(bucket, text).await?;
-                        }
-                        Write::Delete => {
-                            info!(bucket = %bucket.name, "only this resource's statements were left: deleting the bucket policy");
-                            self.store.delete(bucket).await?;
-                        }
-                    }
-                    writes += 1;
-                    unchanged_since = None;
-                }
-            }
-            tokio::time::sleep(jittered(self.pacing.poll)).await;
-        }
+    /// Bring the policy to what `intent` wants; the review that found it so,
+    /// and the settle period still to guard when this call wrote (none when
+    /// it did not: nothing of its own to lose).
+    async fn converge(
+        &self,
+        bucket: &BucketRef,
+        intent: Intent,
+    ) -> Result<(Review, Option<Convergence<S>>), Failure> {
+        let mut convergence =
+            Convergence::new(Arc::clone(&self.store), self.pacing, bucket.clone(), intent);
+        let review = convergence.in_place().await?;
+        info!(bucket = %bucket.name, writes = convergence.writes, seconds = convergence.started.elapsed().as_secs_f32(), "the bucket policy is as wanted");
+        Ok((review, (convergence.writes > 0).then_some(convergence)))
     }
 
     async fn grant(
@@ -153,7 +307,7 @@ impl<S: PolicyStore> OriginBucketPolicy<S> {
         stack: StackArn<'_>,
         physical_id: String,
         settings: Settings,
-    ) -> Result<Success, Failure> {
+    ) -> Result<Guarded<Success>, Failure> {
         let bucket = bucket_ref(&settings.bucket, stack);
         let grant = Grant {
             owner: Owner::new(&physical_id),
@@ -163,12 +317,11 @@ impl<S: PolicyStore> OriginBucketPolicy<S> {
         };
         let source_arn = grant.source_arn();
         let mode = grant.settings.identity.mode();
-        let settled = self.converge(&bucket, &Intent::Grant(grant)).await?;
-        let review = settled.review;
+        let (review, to_settle) = self.converge(&bucket, Intent::Grant(grant)).await?;
         if !review.kept_public.is_empty() {
             warn!(bucket = %bucket.name, statements = ?review.kept_public, "the bucket policy keeps PUBLIC statements because AllowExistingPublicStatements is set");
         }
-        info!(bucket = %bucket.name, writes = settled.writes, sids = ?review.sids, "the bucket policy grants the origin identity");
+        info!(bucket = %bucket.name, sids = ?review.sids, "the bucket policy grants the origin identity");
         let text = |s: Option<String>| Value::String(s.unwrap_or_default());
         let mut data = Map::new();
         data.insert("Sids".into(), Value::String(review.sids.join(",")));
@@ -180,7 +333,43 @@ impl<S: PolicyStore> OriginBucketPolicy<S> {
         );
         data.insert("SourceArn".into(), text(source_arn));
         data.insert("Mode".into(), Value::String(mode.as_str().to_owned()));
-        Ok(Success::new(physical_id).with_data(data))
+        let success = Success::new(physical_id).with_data(data);
+        Ok(match to_settle {
+            Some(convergence) => Guarded::new(success, convergence.guard()),
+            None => Guarded::unguarded(success),
+        })
+    }
+
+    async fn revoke(
+        &self,
+        request: &Request,
+        physical_id: &str,
+        properties: Properties,
+    ) -> Result<Guarded<Deletion>, Failure> {
+        // The id names the bucket its statements went to; the properties may
+        // already describe a replacement. Nothing else is validated: a Delete
+        // must not fail over a property that only mattered for granting.
+        let name = naming::bucket_of(physical_id).unwrap_or(&properties.bucket_name);
+        let stack = stack_of(request)?;
+        let bucket = bucket_ref(name, stack);
+        match self
+            .converge(&bucket, Intent::Revoke(Owner::new(physical_id)))
+            .await
+        {
+            Ok((_, None)) => {
+                info!(bucket = %bucket.name, "none of this resource's statements are in the bucket policy");
+                Ok(Guarded::unguarded(Deletion::AlreadyGone))
+            }
+            Ok((review, Some(convergence))) => {
+                info!(bucket = %bucket.name, kept_statements = review.foreign, "removed this resource's statements");
+                Ok(Guarded::new(Deletion::Deleted, convergence.guard()))
+            }
+            Err(Failure::S3(err)) if err.is_no_such_bucket() => {
+                info!(bucket = %bucket.name, "the bucket is gone, and its policy with it");
+                Ok(Guarded::unguarded(Deletion::AlreadyGone))
+            }
+            Err(err) => Err(err),
+        }
     }
 }
 
@@ -198,6 +387,8 @@ fn stack_of(request: &Request) -> Result<StackArn<'_>, Failure> {
         .ok_or_else(|| Failure::StackId(request.stack_id.clone()))
 }
 
+/// The runner answers after the `_guarded` calls and then runs their guard;
+/// the plain calls return once the guard, too, has run to its end.
 impl<S: PolicyStore> Resource for OriginBucketPolicy<S> {
     type Properties = Properties;
 
@@ -206,6 +397,42 @@ impl<S: PolicyStore> Resource for OriginBucketPolicy<S> {
         request: &Request,
         properties: Properties,
     ) -> Result<Success, HandlerError> {
+        self.create_guarded(request, properties)
+            .await?
+            .finish()
+            .await
+    }
+
+    async fn update(
+        &self,
+        request: &Request,
+        physical_id: &str,
+        properties: Properties,
+        old: Option<Properties>,
+    ) -> Result<Success, HandlerError> {
+        self.update_guarded(request, physical_id, properties, old)
+            .await?
+            .finish()
+            .await
+    }
+
+    async fn delete(
+        &self,
+        request: &Request,
+        physical_id: &str,
+        properties: Properties,
+    ) -> Result<Deletion, HandlerError> {
+        self.delete_guarded(request, physical_id, properties)
+            .await?
+            .finish()
+            .await
+    }
+
+    async fn create_guarded(
+        &self,
+        request: &Request,
+        properties: Properties,
+    ) -> Result<Guarded<Success>, HandlerError> {
         let settings = properties.validate().map_err(Failure::from)?;
         let stack = stack_of(request)?;
         let physical_id = naming::physical_id(
@@ -216,13 +443,13 @@ impl<S: PolicyStore> Resource for OriginBucketPolicy<S> {
         Ok(self.grant(stack, physical_id, settings).await?)
     }
 
-    async fn update(
+    async fn update_guarded(
         &self,
         request: &Request,
         physical_id: &str,
         properties: Properties,
         old: Option<Properties>,
-    ) -> Result<Success, HandlerError> {
+    ) -> Result<Guarded<Success>, HandlerError> {
         let settings = properties.validate().map_err(Failure::from)?;
         let stack = stack_of(request)?;
         let previous_bucket = naming::bucket_of(physical_id)
@@ -245,36 +472,13 @@ impl<S: PolicyStore> Resource for OriginBucketPolicy<S> {
         Ok(self.grant(stack, physical_id, settings).await?)
     }
 
-    async fn delete(
+    async fn delete_guarded(
         &self,
         request: &Request,
         physical_id: &str,
         properties: Properties,
-    ) -> Result<Deletion, HandlerError> {
-        // The id names the bucket its statements went to; the properties may
-        // already describe a replacement. Nothing else is validated: a Delete
-        // must not fail over a property that only mattered for granting.
-        let name = naming::bucket_of(physical_id).unwrap_or(&properties.bucket_name);
-        let stack = stack_of(request)?;
-        let bucket = bucket_ref(name, stack);
-        match self
-            .converge(&bucket, &Intent::Revoke(Owner::new(physical_id)))
-            .await
-        {
-            Ok(settled) if settled.writes == 0 => {
-                info!(bucket = %bucket.name, "none of this resource's statements are in the bucket policy");
-                Ok(Deletion::AlreadyGone)
-            }
-            Ok(settled) => {
-                info!(bucket = %bucket.name, kept_statements = settled.review.foreign, "removed this resource's statements");
-                Ok(Deletion::Deleted)
-            }
-            Err(Failure::S3(err)) if err.is_no_such_bucket() => {
-                info!(bucket = %bucket.name, "the bucket is gone, and its policy with it");
-                Ok(Deletion::AlreadyGone)
-            }
-            Err(err) => Err(err.into()),
-        }
+    ) -> Result<Guarded<Deletion>, HandlerError> {
+        Ok(self.revoke(request, physical_id, properties).await?)
     }
 }
 

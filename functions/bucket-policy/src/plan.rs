@@ -180,6 +180,32 @@ pub fn review(observed: Option<&str>, intent: &Intent) -> Result<Review, PlanErr
     }
 }
 
+/// Whether two reads of the policy hold the same statements apart from
+/// `owner`'s, byte for byte and in the same order. A change to `owner`'s
+/// statements alone is what the same resource's next event writes, having
+/// read the policy as it was; a write from an older read also changes
+/// (drops or adds) someone else's.
+pub fn only_owner_differs(before: Option<&str>, after: Option<&str>, owner: &Owner) -> bool {
+    let others = |text: Option<&str>| -> Option<Vec<String>> {
+        let document = match text {
+            Some(text) => PolicyDocument::parse(text).ok()?,
+            None => PolicyDocument::empty(),
+        };
+        Some(
+            document
+                .statements
+                .iter()
+                .filter(|s| !s.sid().is_some_and(|sid| owner.owns(sid)))
+                .map(|s| s.text().to_owned())
+                .collect(),
+        )
+    };
+    match (others(before), others(after)) {
+        (Some(before), Some(after)) => before == after,
+        _ => false,
+    }
+}
+
 fn review_revoke(
     observed: Option<&str>,
     document: &PolicyDocument,
@@ -528,6 +554,31 @@ mod tests {
         assert!(sids.iter().all(|sid| !a.owner.owns(sid)), "{sids:?}");
         assert_eq!(sids.iter().filter(|sid| b.owner.owns(sid)).count(), 2);
         assert_eq!(settle(&mut stored, &Intent::Grant(b)), 0, "B untouched");
+    }
+
+    #[test]
+    fn only_owner_differs_tells_an_own_change_from_a_write_from_an_older_read() {
+        let a = Intent::Grant(oai_grant("data-bucket/A-1"));
+        let b = Intent::Grant(oac_grant("data-bucket/B-2"));
+        let owner = Owner::new("data-bucket/A-1");
+        let mut with_a = Some(policy(&[FOREIGN_ALLOW]));
+        settle(&mut with_a, &a);
+        let with_a = with_a.unwrap();
+        // A's own Delete: the same statements but A's.
+        let revoked =
+            put(&review(Some(&with_a), &Intent::Revoke(owner.clone())).unwrap()).to_owned();
+        assert!(only_owner_differs(Some(&with_a), Some(&revoked), &owner));
+        // B wrote from a read older than A's write: A is gone, and B came.
+        let stale = put(&review(Some(&policy(&[FOREIGN_ALLOW])), &b).unwrap()).to_owned();
+        assert!(!only_owner_differs(Some(&with_a), Some(&stale), &owner));
+        // Someone put back an older policy with a foreign statement fewer.
+        assert!(!only_owner_differs(
+            Some(&with_a),
+            Some(&policy(&[])),
+            &owner
+        ));
+        assert!(!only_owner_differs(Some(&with_a), None, &owner));
+        assert!(!only_owner_differs(Some(&with_a), Some("not json"), &owner));
     }
 
     #[test]

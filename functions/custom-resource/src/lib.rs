@@ -4,13 +4,15 @@
 //! own typed properties) and calls [`run`] from `main`. This crate owns the
 //! rest and guarantees it (see DESIGN.md, "The custom-resource protocol"):
 //! exactly one response for every event, whatever the handler does (error,
-//! bad property, panic, or running out of time); a body within CloudFormation's
+//! bad property, panic, or running out of time); work a handler leaves for
+//! after its answer done within the deadline, once the answer is out; a body within CloudFormation's
 //! 4096 bytes; delivery with bounded retries; the physical-id rules; and logs
 //! that never show the `ResponseURL`.
 
 pub mod backoff;
 mod deliver;
 mod envelope;
+mod guard;
 mod logging;
 pub mod properties;
 mod resource;
@@ -19,6 +21,7 @@ mod runner;
 
 pub use deliver::{Delivered, DeliveryError};
 pub use envelope::{Request, RequestType, StackArn};
+pub use guard::{Guard, Guarded};
 pub use resource::{Deletion, HandlerError, Resource, Success};
 pub use response::{MAX_BODY_BYTES, MAX_PHYSICAL_ID_BYTES};
 pub use runner::{run, CREATE_FAILED_PREFIX};

@@ -3,6 +3,7 @@
 //! runner's job, not the handler's.
 
 use crate::envelope::Request;
+use crate::guard::Guarded;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::future::Future;
@@ -43,6 +44,51 @@ pub trait Resource: Send + Sync + 'static {
         physical_id: &str,
         properties: Self::Properties,
     ) -> impl Future<Output = Result<Deletion, HandlerError>> + Send;
+
+    /// What the runner calls for a Create: the answer, and work to keep
+    /// doing once it is delivered (see [`crate::Guard`]). By default `create`,
+    /// with nothing after. A resource that overrides it keeps `create` doing
+    /// both, for callers that do not answer early.
+    fn create_guarded(
+        &self,
+        request: &Request,
+        properties: Self::Properties,
+    ) -> impl Future<Output = Result<Guarded<Success>, HandlerError>> + Send {
+        async move {
+            self.create(request, properties)
+                .await
+                .map(Guarded::unguarded)
+        }
+    }
+
+    /// [`Resource::create_guarded`] for an Update.
+    fn update_guarded(
+        &self,
+        request: &Request,
+        physical_id: &str,
+        properties: Self::Properties,
+        old: Option<Self::Properties>,
+    ) -> impl Future<Output = Result<Guarded<Success>, HandlerError>> + Send {
+        async move {
+            self.update(request, physical_id, properties, old)
+                .await
+                .map(Guarded::unguarded)
+        }
+    }
+
+    /// [`Resource::create_guarded`] for a Delete.
+    fn delete_guarded(
+        &self,
+        request: &Request,
+        physical_id: &str,
+        properties: Self::Properties,
+    ) -> impl Future<Output = Result<Guarded<Deletion>, HandlerError>> + Send {
+        async move {
+            self.delete(request, physical_id, properties)
+                .await
+                .map(Guarded::unguarded)
+        }
+    }
 }
 
 /// A successful Create or Update.

@@ -1,9 +1,11 @@
 //! The guard around a handler: read the envelope, run the handler in its own
 //! task under a deadline, turn every outcome (success, error, bad property,
-//! panic, time-out) into exactly one response, and deliver it.
+//! panic, time-out) into exactly one response, and deliver it; then run the
+//! work the handler left for after a SUCCESS (its [`Guard`]) within the deadline.
 
 use crate::deliver::{deliver, DeliveryError};
 use crate::envelope::{Envelope, Request, RequestType};
+use crate::guard::{keep, Guard, Guarded};
 use crate::properties::parse;
 use crate::resource::{Deletion, Resource, Success};
 use crate::response::{Response, Status, MAX_PHYSICAL_ID_BYTES};
@@ -64,7 +66,7 @@ pub async fn handle<R: Resource>(
     let handler_deadline = deadline
         .checked_sub(reserve(deadline.saturating_duration_since(now)))
         .unwrap_or(now);
-    let response = respond(resource, &envelope, handler_deadline).await;
+    let (response, guard) = respond(resource, &envelope, handler_deadline).await;
     let (response, body) = match response.encode() {
         Ok(body) => (response, body),
         Err(too_large) => {
@@ -88,6 +90,10 @@ pub async fn handle<R: Resource>(
                 http_status = delivered.status,
                 "response delivered"
             );
+            // Only after a delivered SUCCESS: after a FAILED there is nothing to keep.
+            if let (Some(guard), Status::Success) = (guard, response.status) {
+                keep(guard, handler_deadline).await;
+            }
             Ok(())
         }
         Err(err) if err.is_transient() => {
@@ -107,16 +113,17 @@ enum Outcome {
     Deleted(Deletion),
 }
 
+/// The response, and the guard to run once it is delivered.
 async fn respond<R: Resource>(
     resource: Arc<R>,
     envelope: &Envelope,
     handler_deadline: Instant,
-) -> Response {
+) -> (Response, Option<Guard>) {
     let request_type = match envelope.request_type {
         Ok(request_type) => request_type,
         Err(ref raw) => {
             let reason = format!("unknown RequestType {raw}; expected Create, Update or Delete");
-            return answer(envelope, RequestType::Create, Err(reason));
+            return (answer(envelope, RequestType::Create, Err(reason)), None);
         }
     };
     let missing = envelope.missing_fields();
@@ -125,12 +132,12 @@ async fn respond<R: Resource>(
             "the event lacks {}; it was not sent by CloudFormation",
             missing.join(", ")
         );
-        return answer(envelope, request_type, Err(reason));
+        return (answer(envelope, request_type, Err(reason)), None);
     }
     let physical_id = envelope.physical_resource_id.clone();
     if request_type != RequestType::Create && physical_id.is_none() {
         let reason = format!("the {request_type} event has no PhysicalResourceId");
-        return answer(envelope, request_type, Err(reason));
+        return (answer(envelope, request_type, Err(reason)), None);
     }
     if request_type == RequestType::Delete
         && physical_id
@@ -138,11 +145,8 @@ async fn respond<R: Resource>(
             .is_some_and(|id| id.starts_with(CREATE_FAILED_PREFIX))
     {
         info!("Delete of a resource whose Create failed: nothing was made, nothing to remove");
-        return answer(
-            envelope,
-            request_type,
-            Ok(Outcome::Deleted(Deletion::AlreadyGone)),
-        );
+        let gone = Ok(Outcome::Deleted(Deletion::AlreadyGone));
+        return (answer(envelope, request_type, gone), None);
     }
 
     let request = Request {
@@ -161,22 +165,27 @@ async fn respond<R: Resource>(
         envelope.old_properties.clone(),
     ));
     let abort = task.abort_handle();
-    let outcome = match tokio::time::timeout_at(handler_deadline, task).await {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(join)) => Err(match join.try_into_panic() {
-            Ok(payload) => format!("the handler panicked: {}", panic_message(payload.as_ref())),
-            Err(join) => format!("the handler task ended abnormally: {join}"),
-        }),
+    let (outcome, guard) = match tokio::time::timeout_at(handler_deadline, task).await {
+        Ok(Ok(Ok(Guarded { outcome, guard }))) => (Ok(outcome), guard),
+        Ok(Ok(Err(reason))) => (Err(reason), None),
+        Ok(Err(join)) => (
+            Err(match join.try_into_panic() {
+                Ok(payload) => format!("the handler panicked: {}", panic_message(payload.as_ref())),
+                Err(join) => format!("the handler task ended abnormally: {join}"),
+            }),
+            None,
+        ),
         Err(_) => {
             abort.abort();
-            Err(format!(
+            let reason = format!(
                 "timed out after {:.1} s while running {request_type}; stopped early to leave time to answer \
                  CloudFormation before the Lambda deadline (raise the function's Timeout if the work needs longer)",
                 started.elapsed().as_secs_f32()
-            ))
+            );
+            (Err(reason), None)
         }
     };
-    answer(envelope, request_type, outcome)
+    (answer(envelope, request_type, outcome), guard)
 }
 
 async fn dispatch<R: Resource>(
@@ -185,14 +194,18 @@ async fn dispatch<R: Resource>(
     physical_id: String,
     properties: Value,
     old_properties: Option<Value>,
-) -> Result<Outcome, String> {
+) -> Result<Guarded<Outcome>, String> {
     let properties: R::Properties =
         parse(&properties, "ResourceProperties").map_err(|err| err.to_string())?;
+    let done = |g: Guarded<Success>| Guarded {
+        outcome: Outcome::Done(g.outcome),
+        guard: g.guard,
+    };
     let result = match request.request_type {
         RequestType::Create => resource
-            .create(&request, properties)
+            .create_guarded(&request, properties)
             .await
-            .map(Outcome::Done),
+            .map(done),
         RequestType::Update => {
             let old = old_properties.and_then(|old| match parse(&old, "OldResourceProperties") {
                 Ok(old) => Some(old),
@@ -202,14 +215,17 @@ async fn dispatch<R: Resource>(
                 }
             });
             resource
-                .update(&request, &physical_id, properties, old)
+                .update_guarded(&request, &physical_id, properties, old)
                 .await
-                .map(Outcome::Done)
+                .map(done)
         }
         RequestType::Delete => resource
-            .delete(&request, &physical_id, properties)
+            .delete_guarded(&request, &physical_id, properties)
             .await
-            .map(Outcome::Deleted),
+            .map(|g| Guarded {
+                outcome: Outcome::Deleted(g.outcome),
+                guard: g.guard,
+            }),
     };
     result.map_err(|err| crate::error_chain(err.as_ref()))
 }
@@ -324,6 +340,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resource::HandlerError;
     use serde_json::json;
 
     fn envelope(request_type: &str, physical_id: Option<&str>) -> Envelope {
@@ -408,6 +425,126 @@ mod tests {
             Duration::from_millis(300)
         );
         assert_eq!(reserve(Duration::from_secs(1)), MIN_RESERVE);
+    }
+
+    /// A resource whose Create answers at once and leaves a guard that
+    /// ends only once the response has reached the ResponseURL.
+    struct AnswersEarly {
+        response_seen: Arc<tokio::sync::Notify>,
+        guard_ended: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl Resource for AnswersEarly {
+        type Properties = Value;
+
+        async fn create(&self, _: &Request, _: Value) -> Result<Success, HandlerError> {
+            unreachable!("the runner calls create_guarded")
+        }
+
+        async fn create_guarded(
+            &self,
+            _: &Request,
+            _: Value,
+        ) -> Result<Guarded<Success>, HandlerError> {
+            let (seen, ended) = (
+                Arc::clone(&self.response_seen),
+                Arc::clone(&self.guard_ended),
+            );
+            let guard = Guard::new("the test's work", Duration::from_secs(1), async move {
+                seen.notified().await;
+                ended.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok("kept".to_owned())
+            });
+            Ok(Guarded::new(Success::new("early-id"), guard))
+        }
+
+        async fn update(
+            &self,
+            _: &Request,
+            _: &str,
+            _: Value,
+            _: Option<Value>,
+        ) -> Result<Success, HandlerError> {
+            Err("not used".into())
+        }
+
+        async fn delete(&self, _: &Request, _: &str, _: Value) -> Result<Deletion, HandlerError> {
+            Err("not used".into())
+        }
+    }
+
+    /// A ResponseURL on loopback that answers 200 and signals each body it got.
+    async fn response_sink(
+        seen: Arc<tokio::sync::Notify>,
+    ) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/response?X-Amz-Signature=s",
+            listener.local_addr().unwrap()
+        );
+        let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stored = Arc::clone(&bodies);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let body = loop {
+                    let Ok(n) = stream.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buffer.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buffer).into_owned();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            break body.to_owned();
+                        }
+                    }
+                };
+                stored.lock().unwrap().push(body);
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+                seen.notify_one();
+            }
+        });
+        (url, bodies)
+    }
+
+    #[tokio::test]
+    async fn the_guard_runs_after_the_response_is_delivered_and_before_the_invocation_ends() {
+        let resource = AnswersEarly {
+            response_seen: Arc::new(tokio::sync::Notify::new()),
+            guard_ended: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        };
+        let (url, bodies) = response_sink(Arc::clone(&resource.response_seen)).await;
+        let guard_ended = Arc::clone(&resource.guard_ended);
+        let event = json!({
+            "RequestType": "Create", "RequestId": "req-1", "StackId": "arn:aws:cloudformation:us-east-1:1:stack/s/g",
+            "LogicalResourceId": "Res", "ResourceType": "Custom::Test", "ResponseURL": url,
+            "ResourceProperties": {}
+        });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        handle(Arc::new(resource), event, deadline).await.unwrap();
+        // The guard waits for the response to reach the sink: had the runner
+        // run it first, it would have been cut off, never setting the flag.
+        assert!(guard_ended.load(std::sync::atomic::Ordering::SeqCst));
+        let bodies = bodies.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 1, "{bodies:?}");
+        let response: Value = serde_json::from_str(&bodies[0]).unwrap();
+        assert_eq!(response["Status"], "SUCCESS");
+        assert_eq!(response["PhysicalResourceId"], "early-id");
     }
 
     #[test]

@@ -3,22 +3,25 @@
 //!
 //! Each handler's release binary runs as Lambda runs it, under a minimal
 //! Lambda Runtime API served by this program (see `bench/runtime_api.rs`),
-//! against a local moto server, answering to real presigned ResponseURLs on
-//! moto. For every function:
+//! against a local moto server, answering to a ResponseURL the same server
+//! serves. For every function:
 //!
 //! - cold: a fresh process per run: init (process start until the runtime
 //!   first asks for an event), then one Create (the event handed over until
-//!   the runtime reports its result; the function reports only after its
-//!   response PUT to the ResponseURL was answered, and the bench then checks
-//!   the stored response), and the process's peak RSS;
+//!   its response PUT to the ResponseURL arrived: what CloudFormation waits
+//!   for; the bench checks it is a SUCCESS for that request), the whole
+//!   invocation (until the runtime reports its result, work after the answer
+//!   included), and the process's peak RSS;
 //! - warm: one process, Create, no-op Update and Delete per run;
 //! - AWS calls per operation, from moto's request log (the ResponseURL PUT
 //!   excluded), split into reads (GET, HEAD) and writes (PUT, POST, PATCH, DELETE);
 //! - artifact sizes of the arm64 builds made by `scripts/bench`.
 //!
-//! And the same `Custom::OriginBucketPolicy` written with crhelper and boto3
-//! (`tests/bench/crhelper_bucket_policy.py`) under AWS's Python runtime
-//! interface client, cold, on the same Runtime API and moto.
+//! And the same `Custom::OriginBucketPolicy` written the plain way with
+//! crhelper and boto3 (`tests/bench/crhelper_bucket_policy.py`) under AWS's
+//! Python runtime interface client, cold and warm, on the same Runtime API
+//! and moto; and both with eight writers granting on one bucket at once
+//! (`bench/crowd.rs`): how many grants the policy holds at the end.
 //!
 //! Usage: bench [--runs N] [--only FUNCTION]... [--no-compare] [--json PATH]
 //!
@@ -29,6 +32,8 @@
 mod artifacts;
 #[path = "bench/calls.rs"]
 mod calls;
+#[path = "bench/crowd.rs"]
+mod crowd;
 #[path = "bench/function.rs"]
 mod function;
 #[path = "bench/report.rs"]
@@ -50,7 +55,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use vaultfront_tests::process::{tools_dir, workspace_root};
-use vaultfront_tests::{CfnEvent, Moto, PresignedSink};
+use vaultfront_tests::{CfnEvent, Moto};
 
 const USAGE: &str = "usage: bench [--runs N] [--only FUNCTION]... [--no-compare] [--json PATH]";
 
@@ -144,11 +149,14 @@ fn main() -> ExitCode {
 pub struct Measured {
     pub init_ms: Vec<f64>,
     pub cold_create_ms: Vec<f64>,
-    /// Process start until the Create's result: what a cold start costs.
+    /// Process start until the Create's answer: what a cold start costs.
     pub cold_total_ms: Vec<f64>,
+    /// The cold Create's whole invocation, work after the answer included.
+    pub cold_invocation_ms: Vec<f64>,
     pub cold_rss: Vec<u64>,
     pub cold_calls: Vec<Calls>,
     pub warm_ms: BTreeMap<Op, Vec<f64>>,
+    pub warm_invocation_ms: BTreeMap<Op, Vec<f64>>,
     pub warm_rss: Option<u64>,
     pub warm_calls: BTreeMap<Op, Vec<Calls>>,
     /// The calls of the first measured warm cycle, as `METHOD path`.
@@ -159,6 +167,8 @@ pub struct Measured {
 #[derive(Debug, Default)]
 pub struct Comparison {
     pub python: Measured,
+    pub rust_crowd: crowd::Crowd,
+    pub python_crowd: crowd::Crowd,
     /// A Create delivered again to a fresh process after it succeeded: one
     /// read, no write, so no settle period. Process start until the result.
     pub rust_redelivered_ms: Vec<f64>,
@@ -175,7 +185,10 @@ struct Bench {
 
 /// One operation's result.
 struct Done {
+    /// Event handed over until the answer arrived.
     latency_ms: f64,
+    /// Event handed over until the invocation ended.
+    invocation_ms: f64,
     since_spawn_ms: f64,
     calls: Calls,
     physical_id: String,
@@ -235,40 +248,19 @@ impl Bench {
         env
     }
 
-    /// Send `event` to `instance`, answering to a fresh presigned URL; check
-    /// that a SUCCESS for this request was stored there.
+    /// Send `event` to `instance` and wait for the invocation to end; check
+    /// that a SUCCESS for this request reached the ResponseURL.
     async fn operate(&self, instance: &mut Instance, event: &CfnEvent) -> Result<Done, String> {
-        let sink = PresignedSink::new(&self.moto, &event.logical_id).await;
-        let payload = event.to_json(&sink.url);
         let mark = calls::mark(&self.moto);
-        let invoked = instance.invoke(&payload).await?;
+        let (invoked, answer) = invoke(instance, event).await?;
         let calls = calls::since(&self.moto, mark);
-        let what = format!("{} {}", event.resource_type, event.request_type);
-        if let Outcome::Error(body) = &invoked.outcome {
-            return Err(format!(
-                "{what}: the function reported an error to Lambda: {}",
-                String::from_utf8_lossy(body)
-            ));
-        }
-        let raw = sink
-            .read_raw()
-            .await
-            .ok_or(format!("{what}: no response was stored at the ResponseURL"))?;
-        let response: Value = serde_json::from_slice(&raw)
-            .map_err(|err| format!("{what}: the stored response is not JSON: {err}"))?;
-        if response["Status"] != "SUCCESS" || response["RequestId"] != event.request_id.as_str() {
-            return Err(format!(
-                "{what}: expected SUCCESS for request {}, got {} for {}: {}",
-                event.request_id, response["Status"], response["RequestId"], response["Reason"]
-            ));
-        }
+        let response = success(event, &answer.body)?;
         Ok(Done {
-            latency_ms: ms(invoked
+            latency_ms: ms(answer.at.saturating_duration_since(invoked.delivered)),
+            invocation_ms: ms(invoked
                 .completed
                 .saturating_duration_since(invoked.delivered)),
-            since_spawn_ms: ms(invoked
-                .completed
-                .saturating_duration_since(instance.spawned)),
+            since_spawn_ms: ms(answer.at.saturating_duration_since(instance.spawned)),
             calls,
             physical_id: response["PhysicalResourceId"]
                 .as_str()
@@ -320,6 +312,7 @@ impl Bench {
             measured.init_ms.push(ms(init));
             measured.cold_create_ms.push(done.latency_ms);
             measured.cold_total_ms.push(done.since_spawn_ms);
+            measured.cold_invocation_ms.push(done.invocation_ms);
             measured.cold_rss.extend(rss);
             measured.cold_calls.push(done.calls);
             if let (Some((times, calls)), Some(again)) = (redelivered.as_mut(), again) {
@@ -378,12 +371,52 @@ impl Bench {
                     .entry(op)
                     .or_default()
                     .push(done.latency_ms);
+                measured
+                    .warm_invocation_ms
+                    .entry(op)
+                    .or_default()
+                    .push(done.invocation_ms);
                 measured.warm_calls.entry(op).or_default().push(done.calls);
             }
         }
         measured.warm_rss = instance.stop();
         Ok(())
     }
+}
+
+/// Hand `event` to `instance` with a ResponseURL of its own; the invocation
+/// and the answer that reached the ResponseURL.
+pub async fn invoke(
+    instance: &mut Instance,
+    event: &CfnEvent,
+) -> Result<(runtime_api::Invoked, runtime_api::Answer), String> {
+    let payload = event.to_json(&instance.response_url(&event.request_id));
+    let invoked = instance.invoke(&payload).await?;
+    let what = format!("{} {}", event.resource_type, event.request_type);
+    if let Outcome::Error(body) = &invoked.outcome {
+        return Err(format!(
+            "{what}: the function reported an error to Lambda: {}",
+            String::from_utf8_lossy(body)
+        ));
+    }
+    let answer = instance
+        .answer(&event.request_id)
+        .ok_or(format!("{what}: no response reached the ResponseURL"))?;
+    Ok((invoked, answer))
+}
+
+/// The response in `body`, if it is a SUCCESS for `event`.
+pub fn success(event: &CfnEvent, body: &[u8]) -> Result<Value, String> {
+    let what = format!("{} {}", event.resource_type, event.request_type);
+    let response: Value = serde_json::from_slice(body)
+        .map_err(|err| format!("{what}: the response is not JSON: {err}"))?;
+    if response["Status"] != "SUCCESS" || response["RequestId"] != event.request_id.as_str() {
+        return Err(format!(
+            "{what}: expected SUCCESS for request {}, got {} for {}: {}",
+            event.request_id, response["Status"], response["RequestId"], response["Reason"]
+        ));
+    }
+    Ok(response)
 }
 
 async fn bench(options: Options) -> Result<(), String> {
@@ -447,16 +480,39 @@ async fn bench(options: Options) -> Result<(), String> {
             .await?;
         if compare && resource == Resource::BucketPolicy {
             eprintln!("bench: crhelper + boto3 bucket policy: cold starts");
-            let program = bench.python_program(python.clone());
+            let python_program = bench.python_program(python.clone());
             bench
                 .cold(
                     resource,
-                    &program,
+                    &python_program,
                     options.runs,
                     &mut compared.python,
                     Some((&mut compared.python_redelivered_ms, &mut Vec::new())),
                 )
                 .await?;
+            eprintln!("bench: crhelper + boto3 bucket policy: warm Create, no-op Update, Delete");
+            bench
+                .warm(
+                    resource,
+                    &python_program,
+                    options.runs,
+                    &mut compared.python,
+                )
+                .await?;
+            for (program, crowd) in [
+                (&program, &mut compared.rust_crowd),
+                (&python_program, &mut compared.python_crowd),
+            ] {
+                eprintln!(
+                    "bench: {}: {} writers on one bucket at once",
+                    program.name,
+                    crowd::WRITERS
+                );
+                for _ in 0..options.runs {
+                    let run_id = bench.run_id();
+                    crowd.push(crowd::run(&bench.moto, program, run_id).await?);
+                }
+            }
             compared.versions = machine.python_versions.clone();
             comparison = Some(compared);
         }

@@ -341,6 +341,145 @@ async fn eight_concurrent_writers_all_end_up_in_the_policy() {
     assert!(s3.puts.load(Ordering::SeqCst) >= 8);
 }
 
+/// Another writer's statement, in what it writes from its older read.
+const THEIRS: &str = r#"{"Sid":"AllowAudit","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/audit"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::data-bucket/audit/*"}"#;
+
+// Paused time, as above: the stale write lands at a chosen moment of the
+// guard's settle period, not wherever a loaded machine's scheduler puts it.
+#[tokio::test(start_paused = true)]
+async fn a_stale_write_landing_after_the_answer_is_repaired_by_the_guard() {
+    let s3 = Arc::new(FakeS3 {
+        latency: Duration::from_millis(15),
+        ..FakeS3::with_bucket("data-bucket")
+    });
+    let before = format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN}]}}"#);
+    s3.set_policy("data-bucket", &before);
+    let resource = OriginBucketPolicy::new(Shared(Arc::clone(&s3)), Pacing::DEFAULT);
+    let answered = resource
+        .create_guarded(&request(RequestType::Create, "Origin"), oac("data-bucket"))
+        .await
+        .unwrap();
+    let sids: Vec<String> = answered.outcome.data["Sids"]
+        .as_str()
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        s3.puts.load(Ordering::SeqCst),
+        1,
+        "answered after one write"
+    );
+    let at_answer = sids_of(&s3.policy("data-bucket").unwrap());
+    assert!(
+        sids.iter().all(|sid| at_answer.contains(sid)),
+        "in place when answered"
+    );
+    let guard = answered.guard.expect("a Create that wrote leaves a guard");
+
+    // The runner runs the guard once SUCCESS is out. Meanwhile another writer,
+    // which read the policy before our write, stores its merge of that read.
+    let guarding = tokio::spawn(guard.finish());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stale = format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN},{THEIRS}]}}"#);
+    s3.set_policy("data-bucket", &stale);
+    let summary = guarding.await.unwrap().unwrap();
+
+    let policy = s3.policy("data-bucket").unwrap();
+    let present = sids_of(&policy);
+    for sid in &sids {
+        assert!(present.contains(sid), "{sid} not repaired: {policy}");
+    }
+    assert!(
+        policy.contains(FOREIGN) && policy.contains(THEIRS),
+        "{policy}"
+    );
+    assert_eq!(
+        s3.puts.load(Ordering::SeqCst),
+        2,
+        "merged once more: {summary}"
+    );
+    assert!(summary.contains("1 write(s) after the answer"), "{summary}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stale_write_bringing_back_deleted_statements_is_undone_by_the_guard() {
+    let s3 = Arc::new(FakeS3 {
+        latency: Duration::from_millis(15),
+        ..FakeS3::with_bucket("data-bucket")
+    });
+    s3.set_policy(
+        "data-bucket",
+        &format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN}]}}"#),
+    );
+    let resource = OriginBucketPolicy::new(Shared(Arc::clone(&s3)), Pacing::DEFAULT);
+    let created = create(&resource, "Origin", oai("data-bucket")).await;
+    let with_ours = s3.policy("data-bucket").unwrap();
+    let answered = resource
+        .delete_guarded(
+            &request(RequestType::Delete, "Origin"),
+            &created.physical_id,
+            oai("data-bucket"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answered.outcome, Deletion::Deleted);
+    assert!(!s3.policy("data-bucket").unwrap().contains(OAI_ARN));
+    let guarding = tokio::spawn(answered.guard.expect("a guard").finish());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A writer that read the policy while ours were still in it.
+    let stale = with_ours.replacen(FOREIGN, &format!("{FOREIGN},{THEIRS}"), 1);
+    s3.set_policy("data-bucket", &stale);
+    guarding.await.unwrap().unwrap();
+    let policy = s3.policy("data-bucket").unwrap();
+    assert!(!policy.contains(OAI_ARN), "ours came back: {policy}");
+    assert!(
+        policy.contains(FOREIGN) && policy.contains(THEIRS),
+        "{policy}"
+    );
+}
+
+// Once answered, CloudFormation may send the resource's next event (a
+// rollback's Delete) to another instance while this one still guards.
+#[tokio::test(start_paused = true)]
+async fn the_guard_does_not_undo_the_same_resources_next_event() {
+    let s3 = Arc::new(FakeS3 {
+        latency: Duration::from_millis(15),
+        ..FakeS3::with_bucket("data-bucket")
+    });
+    s3.set_policy(
+        "data-bucket",
+        &format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN}]}}"#),
+    );
+    let first = OriginBucketPolicy::new(Shared(Arc::clone(&s3)), Pacing::DEFAULT);
+    let answered = first
+        .create_guarded(&request(RequestType::Create, "Origin"), oai("data-bucket"))
+        .await
+        .unwrap();
+    let physical_id = answered.outcome.physical_id.clone();
+    let guarding = tokio::spawn(answered.guard.expect("a guard").finish());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let second = OriginBucketPolicy::new(Shared(Arc::clone(&s3)), Pacing::DEFAULT);
+    let deleted = second
+        .delete(
+            &request(RequestType::Delete, "Origin"),
+            &physical_id,
+            oai("data-bucket"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deleted, Deletion::Deleted);
+    let summary = guarding.await.unwrap().unwrap();
+    assert!(summary.contains("next event took over"), "{summary}");
+    let policy = s3.policy("data-bucket").unwrap();
+    assert!(
+        !policy.contains(OAI_ARN),
+        "the Create's guard put it back: {policy}"
+    );
+    assert_eq!(s3.puts.load(Ordering::SeqCst), 2, "one write each");
+}
+
 #[tokio::test]
 async fn update_rewrites_in_place_and_a_new_bucket_is_a_replacement() {
     let s3 = Arc::new(FakeS3::with_bucket("data-bucket"));

@@ -2,7 +2,7 @@
 //! Lambda starts one (a clean environment with the Lambda variables and
 //! `AWS_LAMBDA_RUNTIME_API`), under the bench's own Runtime API.
 
-use crate::runtime_api::{Invoked, RuntimeApi, FUNCTION_TIMEOUT};
+use crate::runtime_api::{Answer, Invoked, RuntimeApi, FUNCTION_TIMEOUT};
 use serde_json::Value;
 use std::fs::{File, OpenOptions};
 use std::path::PathBuf;
@@ -95,6 +95,16 @@ impl Instance {
             Ok(invoked) => Ok(invoked),
             Err(err) => Err(self.failure(&err)),
         }
+    }
+
+    /// A ResponseURL for an event of this instance (see [`RuntimeApi::response_url`]).
+    pub fn response_url(&self, token: &str) -> String {
+        self.api.response_url(token)
+    }
+
+    /// The response PUT to `token`'s ResponseURL, if any.
+    pub fn answer(&self, token: &str) -> Option<Answer> {
+        self.api.answer(token)
     }
 
     /// The process's peak resident set so far (`VmHWM`), in bytes.

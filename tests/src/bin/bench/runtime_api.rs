@@ -10,6 +10,11 @@
 //!   an invocation;
 //! - `POST /2018-06-01/runtime/init/error` reports a failed start.
 //!
+//! It also serves the events' ResponseURLs (`PUT /cfn-response/{token}`),
+//! so the arrival of a function's answer to CloudFormation is timed on the
+//! same clock as the rest: a handler may answer and keep working after, and
+//! CloudFormation waits only for the answer.
+//!
 //! Why not `cargo lambda watch`: it starts the function itself (and through
 //! `cargo run`), so the moment the process starts is hidden, and it sends a
 //! deadline in 1970. Here the bench spawns the release binary itself, with
@@ -30,6 +35,7 @@ use tokio::task::JoinHandle;
 pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(60);
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:vaultfront-bench";
 const PREFIX: &str = "/2018-06-01/runtime/";
+const RESPONSE_PREFIX: &str = "/cfn-response/";
 
 /// How an invocation ended.
 #[derive(Debug)]
@@ -38,6 +44,14 @@ pub enum Outcome {
     Response,
     /// The function failed; the runtime's error document.
     Error(Vec<u8>),
+}
+
+/// A response the function PUT to its ResponseURL.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// When the PUT had fully arrived (it is answered 200 at once).
+    pub at: Instant,
+    pub body: Vec<u8>,
 }
 
 /// One invocation, timed on the bench's clock.
@@ -66,6 +80,8 @@ struct Shared {
     waiting: Mutex<HashMap<String, oneshot::Sender<Finished>>>,
     /// Told of the first `next` poll (init done) or of an init error.
     first_poll: Mutex<Option<oneshot::Sender<Result<Instant, String>>>>,
+    /// Responses PUT to a ResponseURL, by its token.
+    answers: Mutex<HashMap<String, Answer>>,
 }
 
 pub struct RuntimeApi {
@@ -92,6 +108,7 @@ impl RuntimeApi {
             queue: tokio::sync::Mutex::new(receiver),
             waiting: Mutex::new(HashMap::new()),
             first_poll: Mutex::new(Some(first_tx)),
+            answers: Mutex::new(HashMap::new()),
         });
         let serving = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -113,6 +130,20 @@ impl RuntimeApi {
     /// The value of `AWS_LAMBDA_RUNTIME_API`.
     pub fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// A ResponseURL on this server, for `token`. The query looks like a
+    /// presigned URL's (the functions must never log it).
+    pub fn response_url(&self, token: &str) -> String {
+        format!(
+            "http://127.0.0.1:{}{RESPONSE_PREFIX}{token}?X-Amz-Expires=7200&X-Amz-Signature=bench-signature",
+            self.port
+        )
+    }
+
+    /// The first response PUT to `token`'s ResponseURL, if one arrived.
+    pub fn answer(&self, token: &str) -> Option<Answer> {
+        self.shared.answers.lock().ok()?.get(token).cloned()
     }
 
     /// When the runtime first asked for an event: `Ok(None)` while it has not
@@ -237,6 +268,20 @@ async fn serve(mut connection: Connection, shared: Arc<Shared>) {
                     }
                     _ => connection.status("404 Not Found").await,
                 }
+            }
+            ("PUT", _) if path.starts_with(RESPONSE_PREFIX) => {
+                let token = path[RESPONSE_PREFIX.len()..]
+                    .split('?')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                if let Ok(mut answers) = shared.answers.lock() {
+                    answers.entry(token).or_insert(Answer {
+                        at: arrived,
+                        body: request.body,
+                    });
+                }
+                connection.status("200 OK").await
             }
             _ => connection.status("404 Not Found").await,
         };
