@@ -128,6 +128,12 @@ impl LambdaEmulator {
         }
     }
 
+    /// SIGKILL the emulator and the function it runs, mid-invocation if
+    /// need be. An invoke still waiting then fails.
+    pub fn kill(&mut self) {
+        self.service.kill_now();
+    }
+
     /// Everything the emulator and the function printed so far.
     pub fn log(&self) -> String {
         self.service.log_text()
