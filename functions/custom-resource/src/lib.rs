@@ -11,6 +11,7 @@
 pub mod backoff;
 mod deliver;
 mod envelope;
+pub mod in_flight;
 mod logging;
 pub mod properties;
 mod resource;

@@ -168,9 +168,12 @@ async fn respond<R: Resource>(
             Err(join) => format!("the handler task ended abnormally: {join}"),
         }),
         Err(_) => {
+            let waiting = crate::in_flight::current()
+                .map(|call| format!(", waiting on {call}"))
+                .unwrap_or_default();
             abort.abort();
             Err(format!(
-                "timed out after {:.1} s while running {request_type}; stopped early to leave time to answer \
+                "timed out after {:.1} s while running {request_type}{waiting}; stopped early to leave time to answer \
                  CloudFormation before the Lambda deadline (raise the function's Timeout if the work needs longer)",
                 started.elapsed().as_secs_f32()
             ))
