@@ -4,7 +4,7 @@
 
 use crate::deliver::{deliver, DeliveryError};
 use crate::envelope::{Envelope, Request, RequestType};
-use crate::properties::parse;
+use crate::properties::{parse, parse_for_delete};
 use crate::resource::{Deletion, Resource, Success};
 use crate::response::{Response, Status, MAX_PHYSICAL_ID_BYTES};
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -189,8 +189,19 @@ async fn dispatch<R: Resource>(
     properties: Value,
     old_properties: Option<Value>,
 ) -> Result<Outcome, String> {
-    let properties: R::Properties =
-        parse(&properties, "ResourceProperties").map_err(|err| err.to_string())?;
+    let properties: R::Properties = if request.request_type == RequestType::Delete {
+        let (parsed, dropped) =
+            parse_for_delete(&properties, "ResourceProperties").map_err(|err| err.to_string())?;
+        if !dropped.is_empty() {
+            warn!(
+                ?dropped,
+                "Delete: ignoring properties this handler does not know or cannot read"
+            );
+        }
+        parsed
+    } else {
+        parse(&properties, "ResourceProperties").map_err(|err| err.to_string())?
+    };
     let result = match request.request_type {
         RequestType::Create => resource
             .create(&request, properties)
