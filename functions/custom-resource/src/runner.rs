@@ -3,11 +3,12 @@
 //! panic, time-out) into exactly one response, and deliver it.
 
 use crate::deliver::{deliver, DeliveryError};
-use crate::envelope::{Envelope, Request, RequestType};
+use crate::envelope::{parse_event, Envelope, Request, RequestType};
 use crate::properties::{parse, parse_for_delete};
 use crate::resource::{Deletion, Resource, Success};
 use crate::response::{Response, Status, MAX_PHYSICAL_ID_BYTES};
 use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -27,11 +28,15 @@ const SAFETY: Duration = Duration::from_millis(100);
 pub async fn run<R: Resource>(resource: R) -> Result<(), lambda_runtime::Error> {
     crate::logging::init();
     let resource = Arc::new(resource);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    // The payload is taken as raw JSON text (which tolerates what a `Value`
+    // does not, like a lone surrogate escape) and parsed here, so that every
+    // event that is JSON at all reaches the guard and gets an answer.
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let resource = Arc::clone(&resource);
         async move {
             let deadline = deadline_from_epoch_ms(event.context.deadline);
-            handle(resource, event.payload, deadline)
+            let payload = parse_event(event.payload.get());
+            handle(resource, payload, deadline)
                 .await
                 .map_err(lambda_runtime::Error::from)
         }
@@ -75,8 +80,11 @@ pub async fn handle<R: Resource>(
                 data: None,
                 ..response
             };
-            let body = fallback.encode().unwrap_or_default();
-            (fallback, body)
+            match fallback.encode() {
+                Ok(body) => (fallback, body),
+                // The event's own ids leave no room: cut them rather than send nothing.
+                Err(_) => fallback.cut_ids_to_fit(),
+            }
         }
     };
     log_response(&response);
