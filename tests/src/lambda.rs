@@ -108,12 +108,19 @@ impl LambdaEmulator {
 
     /// Invoke `function` (a workspace binary) with `event` and wait for it.
     pub async fn invoke(&self, function: &str, event: &Value) -> Invocation {
+        self.invoke_raw(function, event.to_string().into_bytes())
+            .await
+    }
+
+    /// Invoke `function` with `payload` exactly as given (which need not be
+    /// something a `Value` can hold) and wait for it.
+    pub async fn invoke_raw(&self, function: &str, payload: Vec<u8>) -> Invocation {
         let url = format!(
             "http://127.0.0.1:{}/2015-03-31/functions/{function}/invocations",
             self.port
         );
         let started = Instant::now();
-        let (status, body) = crate::http::post(&url, event.to_string().into_bytes())
+        let (status, body) = crate::http::post(&url, payload)
             .await
             .unwrap_or_else(|err| {
                 panic!(
@@ -126,6 +133,12 @@ impl LambdaEmulator {
             body: String::from_utf8_lossy(&body).into_owned(),
             elapsed: started.elapsed(),
         }
+    }
+
+    /// SIGKILL the emulator and the function it runs, mid-invocation if
+    /// need be. An invoke still waiting then fails.
+    pub fn kill(&mut self) {
+        self.service.kill_now();
     }
 
     /// Everything the emulator and the function printed so far.

@@ -1,10 +1,12 @@
 //! Fixtures for vaultfront's tests: a moto server, response sinks, a
-//! CloudFormation event builder and the Lambda runtime emulator. Each fixture
+//! CloudFormation event builder, the Lambda runtime emulator and a
+//! fault-injection proxy between a handler and moto. Each fixture
 //! owns its processes and stops them when dropped; their logs are kept under
 //! `target/test-logs/`.
 
 pub mod clients;
 pub mod event;
+pub mod fault_proxy;
 pub mod http;
 pub mod lambda;
 pub mod localstack;
@@ -13,6 +15,7 @@ pub mod process;
 pub mod sink;
 
 pub use event::{stringify, CfnEvent};
+pub use fault_proxy::{Fault, FaultProxy, Match, Rule};
 pub use lambda::LambdaEmulator;
 pub use localstack::LocalStack;
 pub use moto::Moto;

@@ -105,6 +105,17 @@ impl Service {
         service
     }
 
+    /// SIGKILL the whole process group at once, as Lambda does when it
+    /// loses an execution environment: nothing gets to clean up.
+    pub fn kill_now(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.wait();
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

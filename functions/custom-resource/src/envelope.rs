@@ -105,6 +105,66 @@ impl Envelope {
     }
 }
 
+/// The event from the raw bytes Lambda delivered. JSON allows a string to
+/// hold a UTF-16 surrogate escape without its pair (`"\ud800"`), but such a
+/// string has no Unicode value, so serde_json refuses the whole document. So
+/// that such an event can still be answered, every lone surrogate escape is
+/// replaced by U+FFFD (`\ufffd`) and the document parsed again; everything
+/// else in it is kept as sent. Text that is not JSON even then yields
+/// `Null`, whose envelope has no ResponseURL.
+pub fn parse_event(raw: &str) -> Value {
+    match serde_json::from_str(raw) {
+        Ok(event) => event,
+        Err(first) => {
+            let repaired = replace_lone_surrogates(raw);
+            serde_json::from_str(&repaired).unwrap_or_else(|_| {
+                tracing::error!(error = %first, "the event is not JSON");
+                Value::Null
+            })
+        }
+    }
+}
+
+/// `raw` with each `\uD800`–`\uDFFF` escape that is not half of a valid
+/// pair replaced by `\ufffd`. Escapes are only read inside strings, where a
+/// backslash always starts one, so a scan from escape to escape is enough.
+fn replace_lone_surrogates(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        let hex = bytes.get(at..at + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let mut out = String::with_capacity(raw.len());
+    let mut copied = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        match unit(at) {
+            Some(0xD800..=0xDBFF)
+                if unit(at + 6).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) =>
+            {
+                at += 12
+            }
+            Some(0xD800..=0xDFFF) => {
+                out.push_str(&raw[copied..at]);
+                out.push_str("\\ufffd");
+                at += 6;
+                copied = at;
+            }
+            // Any other escape: skip the backslash and the escaped character.
+            _ => at += 2,
+        }
+    }
+    out.push_str(&raw[copied.min(raw.len())..]);
+    out
+}
+
 /// What a handler knows about the request besides its properties.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -205,6 +265,29 @@ mod tests {
         );
         let envelope = Envelope::read(&json!([1, 2]));
         assert_eq!(envelope.request_type, Err("<missing>".to_owned()));
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_are_replaced_and_the_rest_kept() {
+        let raw = r#"{"ResponseURL":"http://x/r","RequestId":"a\ud800b","LogicalResourceId":"\udc00",
+            "StackId":"pair \ud83e\udd80 ok","ResourceProperties":{"K":"\\ud800 is text","E":"\u00e9"}}"#;
+        assert!(serde_json::from_str::<Value>(raw).is_err());
+        let event = parse_event(raw);
+        assert_eq!(event["RequestId"], "a\u{fffd}b");
+        assert_eq!(event["LogicalResourceId"], "\u{fffd}");
+        assert_eq!(event["StackId"], "pair \u{1f980} ok");
+        assert_eq!(event["ResourceProperties"]["K"], "\\ud800 is text");
+        assert_eq!(event["ResourceProperties"]["E"], "é");
+        let envelope = Envelope::read(&event);
+        assert_eq!(
+            envelope
+                .response_url
+                .map(|u| u.expose().to_owned())
+                .as_deref(),
+            Some("http://x/r")
+        );
+        assert_eq!(parse_event("not json"), Value::Null);
+        assert_eq!(parse_event(r#"{"A":"\ud800"#), Value::Null);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod backoff;
 mod deliver;
 mod envelope;
 mod guard;
+pub mod in_flight;
 mod logging;
 pub mod properties;
 mod resource;

@@ -23,33 +23,113 @@ pub struct PropertyError {
 
 /// Parse `ResourceProperties` (or `OldResourceProperties`) into `P`.
 pub fn parse<P: DeserializeOwned>(properties: &Value, field: &str) -> Result<P, PropertyError> {
+    parse_at(properties, field).map_err(|(err, _)| err)
+}
+
+/// Parse a Delete's properties into `P`, leniently: CloudFormation sends a
+/// Delete with the properties the resource was made with, perhaps by an
+/// older handler, and removing it must not fail over its contract. An
+/// unknown property, or one whose value no longer parses, is dropped (an
+/// optional one then takes its default) and named in the returned list; so
+/// is an optional map that lacks a key it now requires. Only a required
+/// top-level property that is missing (or unreadable) still fails.
+pub fn parse_for_delete<P: DeserializeOwned>(
+    properties: &Value,
+    field: &str,
+) -> Result<(P, Vec<String>), PropertyError> {
+    let mut properties = properties.clone();
+    let mut dropped = Vec::new();
+    loop {
+        match parse_at(&properties, field) {
+            Ok(parsed) => return Ok((parsed, dropped)),
+            // An unknown or unreadable value is at `path`; a missing one is
+            // reported at its parent, which is dropped in turn (an optional
+            // parent then defaults) until the top, where it is final.
+            Err((err, path)) => {
+                if !remove_at(&mut properties, &path) {
+                    return Err(err);
+                }
+                dropped.push(err.to_string());
+            }
+        }
+    }
+}
+
+/// Where in the properties an error is: map keys and list indexes.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn parse_at<P: DeserializeOwned>(
+    properties: &Value,
+    field: &str,
+) -> Result<P, (PropertyError, Vec<Step>)> {
     let mut properties = properties.clone();
     match properties.as_object_mut() {
         Some(map) => PROTOCOL_KEYS.iter().for_each(|key| {
             map.remove(*key);
         }),
         None => {
-            return Err(PropertyError {
+            let err = PropertyError {
                 what: field.to_owned(),
                 detail: format!("expected a map of properties, got {properties}"),
-            })
+            };
+            return Err((err, Vec::new()));
         }
     }
     serde_path_to_error::deserialize(properties).map_err(|err| {
         let path = err.path().to_string();
+        let steps = err
+            .path()
+            .iter()
+            .filter_map(|segment| match segment {
+                serde_path_to_error::Segment::Map { key } => Some(Step::Key(key.clone())),
+                serde_path_to_error::Segment::Seq { index } => Some(Step::Index(*index)),
+                _ => None,
+            })
+            .collect();
         let detail = err.inner().to_string();
         let what = if path == "." {
             field.to_owned()
         } else {
             format!("{field}.{path}")
         };
-        PropertyError {
+        let err = PropertyError {
             what,
             detail: detail
                 .replace("missing field", "missing required property")
                 .replace("unknown field", "unknown property"),
-        }
+        };
+        (err, steps)
     })
+}
+
+/// Remove the value at `path`; false when there is none.
+fn remove_at(value: &mut Value, path: &[Step]) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut node = value;
+    for step in parents {
+        let next = match (step, node) {
+            (Step::Key(key), Value::Object(map)) => map.get_mut(key),
+            (Step::Index(index), Value::Array(items)) => items.get_mut(*index),
+            _ => None,
+        };
+        match next {
+            Some(next) => node = next,
+            None => return false,
+        }
+    }
+    match (last, node) {
+        (Step::Key(key), Value::Object(map)) => map.remove(key).is_some(),
+        (Step::Index(index), Value::Array(items)) if *index < items.len() => {
+            items.remove(*index);
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Deserialize a number from `90` or `"90"`.
@@ -215,5 +295,62 @@ mod tests {
 
         let err = parse_props(json!("x")).unwrap_err();
         assert!(err.contains("expected a map of properties"), "{err}");
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+    struct Outer {
+        name: String,
+        #[serde(default)]
+        limits: Option<Props>,
+    }
+
+    #[test]
+    fn a_delete_drops_an_optional_map_that_lacks_what_it_now_requires() {
+        let (outer, dropped) = parse_for_delete::<Outer>(
+            &json!({"Name": "n", "Limits": {"Old": "shape"}}),
+            "ResourceProperties",
+        )
+        .unwrap();
+        assert_eq!(
+            outer,
+            Outer {
+                name: "n".into(),
+                limits: None
+            }
+        );
+        assert_eq!(dropped.len(), 2, "{dropped:?}");
+    }
+
+    #[test]
+    fn a_delete_drops_what_no_longer_parses_and_keeps_the_rest() {
+        let (props, dropped) = parse_for_delete::<Props>(
+            &json!({"ServiceToken": "arn", "Name": "n", "Days": "1", "Legacy": "x",
+                    "Enforce": "yes", "Methods": ["GET"]}),
+            "ResourceProperties",
+        )
+        .unwrap();
+        assert_eq!(
+            props,
+            Props {
+                name: "n".into(),
+                days: 1,
+                enforce: None,
+                methods: vec!["GET".into()]
+            }
+        );
+        assert_eq!(dropped.len(), 2, "{dropped:?}");
+        assert!(dropped.iter().any(|d| d.contains("Legacy")), "{dropped:?}");
+        assert!(dropped.iter().any(|d| d.contains("Enforce")), "{dropped:?}");
+
+        let err = parse_for_delete::<Props>(&json!({"Days": "1", "Old": 1}), "ResourceProperties")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing required property `Name`"), "{err}");
+        let err =
+            parse_for_delete::<Props>(&json!({"Name": "n", "Days": "x"}), "ResourceProperties")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("missing required property `Days`"), "{err}");
     }
 }

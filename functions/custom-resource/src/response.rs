@@ -54,16 +54,8 @@ impl Response {
         if base + escaped_len(TRUNCATED) > MAX_BODY_BYTES {
             return Err(TooLarge { bytes: base });
         }
-        let mut budget = MAX_BODY_BYTES - base - escaped_len(TRUNCATED);
-        let mut cut = 0;
-        for (index, ch) in self.reason.char_indices() {
-            let cost = escaped_char_len(ch);
-            if cost > budget {
-                break;
-            }
-            budget -= cost;
-            cut = index + ch.len_utf8();
-        }
+        let budget = MAX_BODY_BYTES - base - escaped_len(TRUNCATED);
+        let cut = escaped_prefix(&self.reason, budget);
         bare.reason = format!("{}{TRUNCATED}", &self.reason[..cut]);
         let body = to_vec(&bare);
         debug_assert!(
@@ -73,6 +65,76 @@ impl Response {
         );
         Ok(body)
     }
+}
+
+impl Response {
+    /// The last resort when even a FAILED body without `Data` does not fit:
+    /// the event's own ids are too long. Each id is cut (from its end, on a
+    /// character boundary) to one common length, the largest that fits, so
+    /// the answer is a well-formed FAILED rather than an empty body.
+    /// CloudFormation cannot match a cut id to its request, so it will still
+    /// wait out its timeout, but nothing here sent it a malformed answer.
+    pub fn cut_ids_to_fit(self) -> (Response, Vec<u8>) {
+        let cut = |cap: usize| {
+            let mut response = Response {
+                status: Status::Failed,
+                reason: format!(
+                    "the event's StackId, RequestId, LogicalResourceId or PhysicalResourceId is too long \
+                     for CloudFormation's {MAX_BODY_BYTES}-byte response; they are cut to fit"
+                ),
+                data: None,
+                no_echo: false,
+                ..self.clone()
+            };
+            for id in [
+                &mut response.stack_id,
+                &mut response.request_id,
+                &mut response.logical_resource_id,
+                &mut response.physical_resource_id,
+            ] {
+                let keep = escaped_prefix(id, cap);
+                id.truncate(keep);
+            }
+            let body = to_vec(&response);
+            (response, body)
+        };
+        let longest = [
+            &self.stack_id,
+            &self.request_id,
+            &self.logical_resource_id,
+            &self.physical_resource_id,
+        ]
+        .iter()
+        .map(|id| escaped_len(id))
+        .max()
+        .unwrap_or(0);
+        // The largest cap that fits; at 0 every id is empty and the body is small.
+        let (mut low, mut high) = (0, longest);
+        while low < high {
+            let mid = (low + high).div_ceil(2);
+            if cut(mid).1.len() <= MAX_BODY_BYTES {
+                low = mid;
+            } else {
+                high = mid - 1;
+            }
+        }
+        cut(low)
+    }
+}
+
+/// The byte length of the longest prefix of `text` whose JSON-escaped form
+/// takes at most `budget` bytes.
+fn escaped_prefix(text: &str, mut budget: usize) -> usize {
+    let mut end = 0;
+    for (index, ch) in text.char_indices() {
+        let cost = escaped_char_len(ch);
+        if cost > budget {
+            break;
+        }
+        budget -= cost;
+        end = index + ch.len_utf8();
+    }
+    end
 }
 
 fn to_vec(response: &Response) -> Vec<u8> {
@@ -143,6 +205,31 @@ mod tests {
             let kept = parsed["Reason"].as_str().unwrap();
             assert!(kept.ends_with(TRUNCATED));
             assert!(reason.starts_with(kept.trim_end_matches(TRUNCATED)));
+        }
+    }
+
+    #[test]
+    fn ids_too_long_for_any_body_are_cut_to_fit() {
+        for filler in ["r", "é", "\""] {
+            let mut long = response("boom", Some(json!({"K": "v"})));
+            long.request_id = filler.repeat(5000);
+            long.logical_resource_id = "L".repeat(3000);
+            assert!(long.encode().is_err());
+            let (cut, body) = long.clone().cut_ids_to_fit();
+            assert!(body.len() <= MAX_BODY_BYTES, "{filler:?}: {}", body.len());
+            assert!(
+                body.len() > MAX_BODY_BYTES - 16,
+                "{filler:?}: only {}",
+                body.len()
+            );
+            let parsed: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(parsed["Status"], "FAILED");
+            assert!(parsed["Reason"].as_str().unwrap().contains("cut to fit"));
+            assert!(parsed.get("Data").is_none());
+            assert!(long.request_id.starts_with(&cut.request_id));
+            // The short ids are kept whole.
+            assert_eq!(cut.stack_id, long.stack_id);
+            assert_eq!(cut.physical_resource_id, "id-1");
         }
     }
 

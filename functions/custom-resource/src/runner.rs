@@ -4,12 +4,13 @@
 //! work the handler left for after a SUCCESS (its [`Guard`]) within the deadline.
 
 use crate::deliver::{deliver, DeliveryError};
-use crate::envelope::{Envelope, Request, RequestType};
+use crate::envelope::{parse_event, Envelope, Request, RequestType};
 use crate::guard::{keep, Guard, Guarded};
-use crate::properties::parse;
+use crate::properties::{parse, parse_for_delete};
 use crate::resource::{Deletion, Resource, Success};
 use crate::response::{Response, Status, MAX_PHYSICAL_ID_BYTES};
 use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -29,11 +30,15 @@ const SAFETY: Duration = Duration::from_millis(100);
 pub async fn run<R: Resource>(resource: R) -> Result<(), lambda_runtime::Error> {
     crate::logging::init();
     let resource = Arc::new(resource);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    // The payload is taken as raw JSON text (which tolerates what a `Value`
+    // does not, like a lone surrogate escape) and parsed here, so that every
+    // event that is JSON at all reaches the guard and gets an answer.
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let resource = Arc::clone(&resource);
         async move {
             let deadline = deadline_from_epoch_ms(event.context.deadline);
-            handle(resource, event.payload, deadline)
+            let payload = parse_event(event.payload.get());
+            handle(resource, payload, deadline)
                 .await
                 .map_err(lambda_runtime::Error::from)
         }
@@ -77,8 +82,11 @@ pub async fn handle<R: Resource>(
                 data: None,
                 ..response
             };
-            let body = fallback.encode().unwrap_or_default();
-            (fallback, body)
+            match fallback.encode() {
+                Ok(body) => (fallback, body),
+                // The event's own ids leave no room: cut them rather than send nothing.
+                Err(_) => fallback.cut_ids_to_fit(),
+            }
         }
     };
     log_response(&response);
@@ -176,9 +184,12 @@ async fn respond<R: Resource>(
             None,
         ),
         Err(_) => {
+            let waiting = crate::in_flight::current()
+                .map(|call| format!(", waiting on {call}"))
+                .unwrap_or_default();
             abort.abort();
             let reason = format!(
-                "timed out after {:.1} s while running {request_type}; stopped early to leave time to answer \
+                "timed out after {:.1} s while running {request_type}{waiting}; stopped early to leave time to answer \
                  CloudFormation before the Lambda deadline (raise the function's Timeout if the work needs longer)",
                 started.elapsed().as_secs_f32()
             );
@@ -195,8 +206,19 @@ async fn dispatch<R: Resource>(
     properties: Value,
     old_properties: Option<Value>,
 ) -> Result<Guarded<Outcome>, String> {
-    let properties: R::Properties =
-        parse(&properties, "ResourceProperties").map_err(|err| err.to_string())?;
+    let properties: R::Properties = if request.request_type == RequestType::Delete {
+        let (parsed, dropped) =
+            parse_for_delete(&properties, "ResourceProperties").map_err(|err| err.to_string())?;
+        if !dropped.is_empty() {
+            warn!(
+                ?dropped,
+                "Delete: ignoring properties this handler does not know or cannot read"
+            );
+        }
+        parsed
+    } else {
+        parse(&properties, "ResourceProperties").map_err(|err| err.to_string())?
+    };
     let done = |g: Guarded<Success>| Guarded {
         outcome: Outcome::Done(g.outcome),
         guard: g.guard,

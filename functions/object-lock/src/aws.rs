@@ -107,6 +107,7 @@ pub struct Sdk(pub aws_sdk_s3::Client);
 impl LockApi for Sdk {
     async fn versioning(&self, bucket: &str) -> Result<Versioning, S3Error> {
         const OPERATION: &str = "GetBucketVersioning";
+        let _waiting = in_flight(bucket, OPERATION);
         let output = self
             .0
             .get_bucket_versioning()
@@ -127,6 +128,7 @@ impl LockApi for Sdk {
     }
 
     async fn enable_versioning(&self, bucket: &str) -> Result<(), S3Error> {
+        let _waiting = in_flight(bucket, "PutBucketVersioning");
         self.0
             .put_bucket_versioning()
             .bucket(bucket)
@@ -143,6 +145,7 @@ impl LockApi for Sdk {
 
     async fn lock(&self, bucket: &str) -> Result<LockState, S3Error> {
         const OPERATION: &str = "GetObjectLockConfiguration";
+        let _waiting = in_flight(bucket, OPERATION);
         let output = match self
             .0
             .get_object_lock_configuration()
@@ -180,6 +183,7 @@ impl LockApi for Sdk {
     }
 
     async fn put_lock(&self, bucket: &str, write: &LockWrite) -> Result<(), S3Error> {
+        let _waiting = in_flight(bucket, "PutObjectLockConfiguration");
         let retention = set_period(
             DefaultRetention::builder().mode(match write.retention.mode {
                 Mode::Compliance => ObjectLockRetentionMode::Compliance,
@@ -249,6 +253,11 @@ fn read_period(days: Option<i32>, years: Option<i32>) -> Result<Period, String> 
         (None, Some(years)) => Ok(Period::Years(years)),
         _ => Err(format!("days {days:?}, years {years:?}")),
     }
+}
+
+/// Record the call as in flight until the guard drops.
+fn in_flight(bucket: &str, operation: &str) -> custom_resource::in_flight::InFlight {
+    custom_resource::in_flight::begin(format!("S3 {operation} on bucket `{bucket}`"))
 }
 
 fn s3_error<E, R>(operation: &'static str, bucket: &str, err: &SdkError<E, R>) -> S3Error

@@ -1,12 +1,13 @@
-//! The API Gateway calls this resource makes, each retried on
-//! `TooManyRequestsException`, each error turned into a message that names
-//! the operation, the API and the likely fix.
+//! The API Gateway calls this resource makes, each retried by the SDK on
+//! throttling and 5xx, each error turned into a message that names the
+//! operation, the API and the likely fix.
 
 use crate::plan::{
     binary_media_type_path, DeploymentRef, ObservedIntegration, ObservedMethod, ObservedStage,
     StagePatch, StageRef, ALL_METHODS,
 };
 use crate::properties::{Authorization, Throttling};
+use aws_config::retry::RetryConfig;
 use aws_sdk_apigateway::config::http::HttpResponse;
 use aws_sdk_apigateway::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_apigateway::primitives::Blob;
@@ -15,7 +16,7 @@ use aws_sdk_apigateway::Client;
 use serde_json::Value;
 use std::future::Future;
 use std::time::Duration;
-use tracing::{info, warn};
+use tracing::info;
 
 /// A failed API Gateway call.
 #[derive(Debug, thiserror::Error)]
@@ -51,121 +52,51 @@ fn hint_for(code: Option<&str>, operation: &str) -> &'static str {
     }
 }
 
-/// Backoff for throttled calls. API Gateway's control-plane quotas are low
-/// (PutRestApi 1/s, CreateDeployment one per 5 s per account), so waits grow
-/// to several seconds; the runner's deadline guard stops the whole handler
-/// if they outlast the Lambda timeout.
-#[derive(Debug, Clone, Copy)]
-pub struct Backoff {
-    pub first: Duration,
-    pub max: Duration,
-    pub attempts: u32,
+/// The SDK's retries for this function. API Gateway's control-plane quotas
+/// are low (PutRestApi 1/s, CreateDeployment one per 5 s per account), so a
+/// throttled call (`TooManyRequestsException`, which the SDK classifies as
+/// throttling, like any 5xx as transient) gets more attempts and longer
+/// waits than the SDK's defaults. These are the only retries: the runner's
+/// deadline stops the handler if they outlast the Lambda timeout.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(8)
+        .with_initial_backoff(Duration::from_millis(500))
+        .with_max_backoff(Duration::from_secs(10))
 }
 
-impl Backoff {
-    pub const CONTROL_PLANE: Backoff = Backoff {
-        first: Duration::from_millis(500),
-        max: Duration::from_secs(10),
-        attempts: 8,
-    };
-
-    /// The wait before retry `attempt` (1-based): the service's own
-    /// `Retry-After` when it gave one, else exponential with full jitter
-    /// over the upper half, so concurrent handlers spread out.
-    fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(wait) = retry_after {
-            return wait.min(self.max);
-        }
-        let ceiling = self
-            .first
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-            .min(self.max);
-        ceiling / 2 + custom_resource::backoff::jittered(ceiling / 2)
-    }
-}
-
-/// Whether an error is throttling, and how long the service asked to wait.
-pub enum Throttled {
-    No,
-    Yes(Option<Duration>),
-}
-
-/// Run `call` until it succeeds, fails for a reason other than throttling,
-/// or `backoff.attempts` are spent.
-pub async fn retry_throttled<T, E, F, Fut>(
-    operation: &'static str,
-    backoff: Backoff,
-    classify: impl Fn(&E) -> Throttled,
-    mut call: F,
-) -> Result<T, E>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-{
-    let mut attempt = 1;
-    loop {
-        match call().await {
-            Ok(value) => return Ok(value),
-            Err(err) => match classify(&err) {
-                Throttled::Yes(retry_after) if attempt < backoff.attempts => {
-                    let wait = backoff.delay(attempt, retry_after);
-                    warn!(
-                        operation,
-                        attempt,
-                        wait_ms = wait.as_millis() as u64,
-                        "throttled by API Gateway; retrying"
-                    );
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                _ => return Err(err),
-            },
-        }
-    }
-}
-
-fn classify_sdk<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Throttled {
-    if err.code() != Some("TooManyRequestsException") {
-        return Throttled::No;
-    }
-    let retry_after = err
-        .raw_response()
-        .and_then(|response| response.headers().get("Retry-After"))
-        .and_then(|value| value.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    Throttled::Yes(retry_after)
-}
-
-/// One SDK call: retried when throttled, its error made readable.
+/// One SDK call (the SDK retries it as [`retry_config`] says), its error
+/// made readable and its name recorded while it runs, so that a time-out
+/// can say which call never answered.
 async fn call<T, E, F, Fut>(operation: &'static str, target: &str, send: F) -> Result<T, AwsError>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    F: FnMut() -> Fut,
+    F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
 {
-    retry_throttled(operation, Backoff::CONTROL_PLANE, classify_sdk, send)
-        .await
-        .map_err(|err| {
-            let code = err.code().map(str::to_owned);
-            // The raw response of an unrecognised error can be a whole HTML
-            // page; its status says enough and keeps the Reason short.
-            let detail = match (err.code(), err.message(), err.raw_response()) {
-                (Some(code), Some(message), _) => format!("{code}: {message}"),
-                (Some(code), None, _) => code.to_owned(),
-                (None, _, Some(raw)) => format!(
-                    "HTTP {} with a body that is not an API Gateway error",
-                    raw.status().as_u16()
-                ),
-                (None, _, None) => DisplayErrorContext(&err).to_string(),
-            };
-            AwsError {
-                operation,
-                target: target.to_owned(),
-                hint: hint_for(code.as_deref(), operation),
-                code,
-                detail,
-            }
-        })
+    let _waiting =
+        custom_resource::in_flight::begin(format!("API Gateway {operation} on {target}"));
+    send().await.map_err(|err| {
+        let code = err.code().map(str::to_owned);
+        // The raw response of an unrecognised error can be a whole HTML
+        // page; its status says enough and keeps the Reason short.
+        let detail = match (err.code(), err.message(), err.raw_response()) {
+            (Some(code), Some(message), _) => format!("{code}: {message}"),
+            (Some(code), None, _) => code.to_owned(),
+            (None, _, Some(raw)) => format!(
+                "HTTP {} with a body that is not an API Gateway error",
+                raw.status().as_u16()
+            ),
+            (None, _, None) => DisplayErrorContext(&err).to_string(),
+        };
+        AwsError {
+            operation,
+            target: target.to_owned(),
+            hint: hint_for(code.as_deref(), operation),
+            code,
+            detail,
+        }
+    })
 }
 
 /// The REST API's own settings, which the template owns.
@@ -588,91 +519,6 @@ impl ApiGateway {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
-
-    const FAST: Backoff = Backoff {
-        first: Duration::from_millis(1),
-        max: Duration::from_millis(5),
-        attempts: 4,
-    };
-
-    #[derive(Debug, PartialEq)]
-    enum Fake {
-        Throttled,
-        Broken,
-    }
-
-    fn classify(err: &Fake) -> Throttled {
-        match err {
-            Fake::Throttled => Throttled::Yes(None),
-            Fake::Broken => Throttled::No,
-        }
-    }
-
-    #[tokio::test]
-    async fn throttling_is_retried_until_it_succeeds() {
-        let calls = Cell::new(0);
-        let result = retry_throttled("Op", FAST, classify, || {
-            calls.set(calls.get() + 1);
-            let n = calls.get();
-            async move {
-                if n < 3 {
-                    Err(Fake::Throttled)
-                } else {
-                    Ok(n)
-                }
-            }
-        })
-        .await;
-        assert_eq!(result, Ok(3));
-    }
-
-    #[tokio::test]
-    async fn throttling_gives_up_after_the_attempts() {
-        let calls = Cell::new(0);
-        let result: Result<(), Fake> = retry_throttled("Op", FAST, classify, || {
-            calls.set(calls.get() + 1);
-            async { Err(Fake::Throttled) }
-        })
-        .await;
-        assert_eq!(result, Err(Fake::Throttled));
-        assert_eq!(calls.get(), FAST.attempts);
-    }
-
-    #[tokio::test]
-    async fn other_errors_are_not_retried() {
-        let calls = Cell::new(0);
-        let result: Result<(), Fake> = retry_throttled("Op", FAST, classify, || {
-            calls.set(calls.get() + 1);
-            async { Err(Fake::Broken) }
-        })
-        .await;
-        assert_eq!(result, Err(Fake::Broken));
-        assert_eq!(calls.get(), 1);
-    }
-
-    #[test]
-    fn delays_grow_stay_capped_and_honour_retry_after() {
-        let backoff = Backoff::CONTROL_PLANE;
-        for attempt in 1..=20 {
-            let delay = backoff.delay(attempt, None);
-            let ceiling = (backoff.first * 2u32.pow((attempt - 1).min(16))).min(backoff.max);
-            assert!(
-                delay >= ceiling / 2 && delay <= ceiling,
-                "attempt {attempt}: {delay:?} outside [{:?}, {ceiling:?}]",
-                ceiling / 2
-            );
-        }
-        assert_eq!(
-            backoff.delay(1, Some(Duration::from_secs(5))),
-            Duration::from_secs(5),
-            "CreateDeployment's 5 s quota: wait as told"
-        );
-        assert_eq!(
-            backoff.delay(1, Some(Duration::from_secs(600))),
-            backoff.max
-        );
-    }
 
     #[test]
     fn errors_name_the_operation_the_target_and_the_fix() {

@@ -100,13 +100,14 @@ pub const SPECS: &[Spec] = &[
     Spec {
         name: "ApiRateLimit",
         default: "50",
-        kind: Kind::Number { min: 0.0 },
+        // 0 makes a stage that answers 429 to every request.
+        kind: Kind::Number { min: 1.0 },
     },
     Spec {
         name: "ApiBurstLimit",
         default: "100",
         kind: Kind::Integer {
-            min: 0,
+            min: 1,
             max: i32::MAX as i64,
         },
     },
@@ -503,9 +504,33 @@ mod tests {
         let text = config
             .get_str("default", "deploy", "parameter_overrides")
             .unwrap();
+        let overrides = parse_overrides(text).unwrap();
         let mut parameters = Parameters::defaults();
-        parameters.apply(&parse_overrides(text).unwrap());
+        parameters.apply(&overrides);
         assert!(parameters.check().is_ok(), "{:?}", parameters.check());
+        // Its comment says it lists every parameter, at its default.
+        let listed: BTreeMap<&str, &str> = overrides
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        let every: BTreeMap<&str, &str> = SPECS.iter().map(|s| (s.name, s.default)).collect();
+        assert_eq!(listed, every, "samconfig.toml's parameter_overrides");
+    }
+
+    #[test]
+    fn stage_throttling_of_zero_is_refused() {
+        for (name, value) in [
+            ("ApiRateLimit", "0"),
+            ("ApiRateLimit", "0.5"),
+            ("ApiBurstLimit", "0"),
+        ] {
+            let found = problems(&[(name, value)]);
+            assert!(
+                found.iter().any(|p| p.starts_with(name)),
+                "{name}={value}: {found:?}"
+            );
+        }
+        assert!(problems(&[("ApiRateLimit", "1"), ("ApiBurstLimit", "1")]).is_empty());
     }
 
     #[test]

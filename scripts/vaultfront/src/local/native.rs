@@ -260,6 +260,13 @@ pub async fn create(
                 .into(),
             })
         }
+        // A function's asynchronous-invoke settings (maximum event age,
+        // retries): locally every function is invoked synchronously under
+        // the runtime emulator, so there is nothing to configure.
+        "AWS::Lambda::EventInvokeConfig" => Ok(Made {
+            physical_id: generated_name(stack, &resource.logical_id, 64, false),
+            attributes: Default::default(),
+        }),
         other => Err(LocalError::Unsupported(format!(
             "{} ({other}) has no local implementation",
             resource.logical_id
