@@ -17,6 +17,7 @@ pub struct Clients {
     pub apigateway: aws_sdk_apigateway::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub firehose: aws_sdk_firehose::Client,
 }
 
 impl Clients {
@@ -69,6 +70,7 @@ impl Clients {
             apigateway: aws_sdk_apigateway::Client::new(shared),
             iam: aws_sdk_iam::Client::new(shared),
             logs: aws_sdk_cloudwatchlogs::Client::new(shared),
+            firehose: aws_sdk_firehose::Client::new(shared),
         }
     }
 }
