@@ -31,6 +31,14 @@ fn attribute(resource_type: &str, logical_id: &str, name: &str) -> Value {
     json!(match (resource_type, name) {
         ("AWS::IAM::Role", "Arn") =>
             format!("arn:aws:iam::123456789012:role/vaultfront-{logical_id}"),
+        // The stream's name is made from the stack id (Fn::Select of
+        // Fn::Split), which is not evaluated here; cfn-guard checks its prefix.
+        ("AWS::KinesisFirehose::DeliveryStream", "Arn") => format!(
+            "arn:aws:firehose:us-east-1:123456789012:deliverystream/amazon-apigateway-vf-{}",
+            "1a2b3c4d-0000-1111-2222-333344445555"
+        ),
+        ("AWS::Logs::LogGroup", "Arn") =>
+            format!("arn:aws:logs:us-east-1:123456789012:log-group:{logical_id}:*"),
         (_, "Arn") => format!("arn:aws:lambda:us-east-1:123456789012:function:{logical_id}"),
         _ => format!("{logical_id}.{name}"),
     })
@@ -149,6 +157,12 @@ impl Template {
                     };
                     self.eval(&branches[chosen])
                 }
+                "Fn::Select" => {
+                    let parts = args.as_array().expect("Fn::Select list");
+                    let index: usize = scalar(&parts[0]).parse().expect("Fn::Select index");
+                    let items = self.eval(&parts[1]).expect("a list to select from");
+                    items.as_array().expect("list").get(index).cloned()
+                }
                 "Fn::Split" => {
                     let parts = args.as_array().expect("Fn::Split list");
                     let source = scalar(&self.eval(&parts[1]).expect("a value to split"));
@@ -256,7 +270,7 @@ fn accepts(resource_type: &str, properties: &Value) -> Result<(), String> {
 
 #[test]
 fn every_custom_resource_is_accepted_by_its_handler_for_every_choice() {
-    let choices: [&[(&str, &str)]; 6] = [
+    let choices: [&[(&str, &str)]; 7] = [
         &[],
         &[("OriginAccess", "OAI")],
         &[
@@ -270,6 +284,7 @@ fn every_custom_resource_is_accepted_by_its_handler_for_every_choice() {
         ],
         &[("ApiMethods", "GET,HEAD,PUT"), ("ApiStageName", "prod")],
         &[("PriceClass", "PriceClass_All"), ("CdnAccessLogs", "false")],
+        &[("ApiExecutionLogging", "ERROR")],
     ];
     for overrides in choices {
         let template = Template::load(overrides);
@@ -292,6 +307,22 @@ fn every_custom_resource_is_accepted_by_its_handler_for_every_choice() {
             );
             if let Err(reason) = accepts(resource_type, properties) {
                 panic!("{overrides:?}: {logical_id} ({resource_type}) is refused by its handler: {reason}\n{properties:#}");
+            }
+            if resource_type == "Custom::S3ProxyApi" {
+                let spec = parse::<s3_proxy_api::properties::Properties>(properties, "p")
+                    .expect("parsed above")
+                    .validate()
+                    .expect("accepted above");
+                assert!(
+                    spec.access_log.is_some(),
+                    "{overrides:?}: {logical_id}: the API stage logs access whatever is chosen"
+                );
+                let wanted = overrides.contains(&("ApiExecutionLogging", "ERROR"));
+                assert_eq!(
+                    spec.execution_log_level == s3_proxy_api::logging::LogLevel::Error,
+                    wanted,
+                    "{overrides:?}: {logical_id}: execution logging follows ApiExecutionLogging"
+                );
             }
         }
     }

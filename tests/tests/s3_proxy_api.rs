@@ -13,7 +13,8 @@
 //!   that it could not); LocalStack, which reads back `NONE`, is patched.
 //! - UpdateStage ignores `remove /*/*`.
 //! - CreateDeployment to an existing stage replaces the stage, dropping its
-//!   method settings (API Gateway keeps them).
+//!   method and access-log settings (API Gateway keeps them); the handler
+//!   reads the stage again after redeploying, so it puts them back.
 //! - DeleteDeployment refuses any deployment first made for a stage that
 //!   still exists (API Gateway refuses only one a stage serves).
 //! - A mock integration cannot be imported (PutRestApi answers HTTP 500).
@@ -389,15 +390,23 @@ async fn create_noop_update_update_and_delete_against_moto() {
         .await
         .unwrap();
     assert_eq!(stage.deployment_id(), Some(second_deployment.as_str()));
+    // moto's CreateDeployment to an existing stage replaces the stage and
+    // drops its settings (API Gateway keeps them): the handler reads the
+    // stage again after a redeployment, so the throttling is still there.
+    let throttling = &stage.method_settings().expect("method settings")["*/*"];
+    assert_eq!(
+        (
+            throttling.throttling_rate_limit(),
+            throttling.throttling_burst_limit()
+        ),
+        (10.0, 5)
+    );
     // The superseded deployment's DELETE was sent (counted above). moto
     // refuses it (StageStillActive): it ties a deployment to the stage it was
     // first made for, where API Gateway only refuses a deployment a stage
     // still serves. The handler logs that and goes on, so only the call is checked.
 
     // Update of the throttling only: the stage is patched, not redeployed.
-    // (moto's CreateDeployment above also replaced the stage and so dropped its
-    // throttling, where API Gateway keeps a stage's settings across
-    // deployments; either way one UpdateStage sets the new values.)
     let slower = properties(
         &api,
         json!({"Methods": ["GET", "HEAD", "PUT"], "Throttling": {"RateLimit": "2.5", "BurstLimit": "3"}}),
@@ -453,6 +462,167 @@ async fn create_noop_update_update_and_delete_against_moto() {
     let (again, calls) = h.answer(&create.delete(&physical_id)).await;
     assert_eq!(again["Status"], "SUCCESS", "{again}");
     assert_eq!(calls.writes(), 0, "{calls:?}");
+}
+
+/// What every access-log line must say: the request, the caller, what was
+/// asked, and what S3 answered (listed here, not taken from the handler, so
+/// that a field dropped from its format fails this test).
+const AUDIT_FIELDS: [&str; 12] = [
+    "$context.requestId",
+    "$context.requestTime",
+    "$context.identity.userArn",
+    "$context.identity.accountId",
+    "$context.identity.sourceIp",
+    "$context.identity.userAgent",
+    "$context.httpMethod",
+    "$context.resourcePath",
+    "$context.status",
+    "$context.responseLength",
+    "$context.integration.latency",
+    "$context.integration.status",
+];
+
+fn firehose_arn(name: &str) -> String {
+    format!("arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/{name}")
+}
+
+impl Harness {
+    /// The stage's access-log settings and `*/*` execution log level, read back.
+    async fn logging(&self, api: &str) -> (Option<(String, String)>, Option<String>) {
+        let stage = self
+            .client
+            .get_stage()
+            .rest_api_id(api)
+            .stage_name("v1")
+            .send()
+            .await
+            .expect("the stage exists");
+        let access = stage.access_log_settings().map(|s| {
+            (
+                s.destination_arn().unwrap_or_default().to_owned(),
+                s.format().unwrap_or_default().to_owned(),
+            )
+        });
+        let level = stage
+            .method_settings()
+            .and_then(|m| m.get("*/*"))
+            .and_then(|s| s.logging_level())
+            .map(str::to_owned);
+        (access, level)
+    }
+}
+
+#[tokio::test]
+async fn the_stage_logs_access_and_a_new_destination_is_applied_in_place() {
+    let h = Harness::start();
+    let api = h.rest_api("vault-api").await;
+    let first = firehose_arn("amazon-apigateway-vault-a");
+    let logged_to = |destination: &str| {
+        properties(
+            &api,
+            json!({
+                "Throttling": {"RateLimit": 10, "BurstLimit": 5},
+                "AccessLogging": {"DestinationArn": destination},
+                "ExecutionLogLevel": "ERROR"
+            }),
+        )
+    };
+    let create = CfnEvent::create(RESOURCE_TYPE, "ObjectApi", logged_to(&first));
+    let (created, calls) = h.answer(&create).await;
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    let physical_id = text(&created, "PhysicalResourceId").to_owned();
+    // Throttling, the log level and the access log go in the one UpdateStage;
+    // the other PATCH is moto's binary media type (see the first test).
+    assert_eq!(calls.of("PATCH"), 2, "{calls:?}");
+
+    let (access, level) = h.logging(&api).await;
+    let (destination, format) = access.expect("accessLogSettings after Create");
+    assert_eq!(destination, first);
+    for field in AUDIT_FIELDS {
+        assert!(format.contains(field), "the format lacks {field}: {format}");
+    }
+    let line: Value = serde_json::from_str(&format).expect("one JSON object per line");
+    assert_eq!(
+        line["path"], "$context.path",
+        "the key asked for, not only /{{proxy+}}"
+    );
+    assert_eq!(
+        level.as_deref(),
+        Some("ERROR"),
+        "execution logging, errors only"
+    );
+
+    // No-op Update: the settings read back as asked, so nothing is written.
+    let (unchanged, calls) = h
+        .answer(&create.update(&physical_id, create.properties.clone()))
+        .await;
+    assert_eq!(unchanged["Status"], "SUCCESS", "{unchanged}");
+    assert_eq!(
+        calls.writes(),
+        0,
+        "a no-op Update writes nothing: {calls:?}"
+    );
+
+    // A new destination: one UpdateStage, no redeployment.
+    let second = firehose_arn("amazon-apigateway-vault-b");
+    let (moved, calls) = h
+        .answer(&create.update(&physical_id, logged_to(&second)))
+        .await;
+    assert_eq!(moved["Status"], "SUCCESS", "{moved}");
+    assert_eq!(moved["PhysicalResourceId"], physical_id, "in place");
+    assert_eq!(
+        moved["Data"]["DeploymentId"], created["Data"]["DeploymentId"],
+        "the document did not change, so the stage is not redeployed"
+    );
+    assert_eq!(
+        (calls.writes(), calls.of("PATCH")),
+        (1, 1),
+        "one UpdateStage: {calls:?}"
+    );
+    let (access, level) = h.logging(&api).await;
+    let (destination, moved_format) = access.expect("accessLogSettings after the Update");
+    assert_eq!(destination, second);
+    assert_eq!(moved_format, format);
+    assert_eq!(level.as_deref(), Some("ERROR"));
+
+    // And again with nothing changed: nothing written.
+    let (_, calls) = h
+        .answer(&create.update(&physical_id, logged_to(&second)))
+        .await;
+    assert_eq!(calls.writes(), 0, "{calls:?}");
+
+    // A change to the API redeploys the stage; the access log stays.
+    let mut with_put = logged_to(&second);
+    with_put["Methods"] = json!(["GET", "HEAD", "PUT"]);
+    let (redeployed, calls) = h.answer(&create.update(&physical_id, with_put)).await;
+    assert_eq!(redeployed["Status"], "SUCCESS", "{redeployed}");
+    assert_eq!(calls.of("POST"), 1, "one CreateDeployment: {calls:?}");
+    let (access, level) = h.logging(&api).await;
+    assert_eq!(
+        access.map(|(destination, _)| destination).as_deref(),
+        Some(second.as_str()),
+        "a redeployed stage keeps logging"
+    );
+    assert_eq!(level.as_deref(), Some("ERROR"));
+
+    // Logging removed from the template: the stage stops logging.
+    let (quiet, calls) = h
+        .answer(&create.update(
+            &physical_id,
+            properties(
+                &api,
+                json!({
+                    "Methods": ["GET", "HEAD", "PUT"],
+                    "Throttling": {"RateLimit": 10, "BurstLimit": 5}
+                }),
+            ),
+        ))
+        .await;
+    assert_eq!(quiet["Status"], "SUCCESS", "{quiet}");
+    assert_eq!(calls.writes(), 1, "{calls:?}");
+    let (access, level) = h.logging(&api).await;
+    assert_eq!(access, None);
+    assert_eq!(level.as_deref(), Some("OFF"));
 }
 
 #[tokio::test]
@@ -525,6 +695,15 @@ async fn bad_input_and_conflicts_fail_naming_the_field() {
         (
             json!({"Authorization": "NONE"}),
             "AcknowledgeUnauthenticatedAccess",
+        ),
+        (
+            json!({"AccessLogging": {"DestinationArn": firehose_arn("vault-access")}}),
+            "ResourceProperties.AccessLogging.DestinationArn: the Firehose stream \"vault-access\" \
+             cannot receive API Gateway access logs: its name must start with amazon-apigateway-",
+        ),
+        (
+            json!({"ExecutionLogLevel": "INFO"}),
+            "ResourceProperties.ExecutionLogLevel",
         ),
         (
             json!({"RestApiId": "zzzzzzzzzz"}),

@@ -2,6 +2,7 @@
 //! throttling and 5xx, each error turned into a message that names the
 //! operation, the API and the likely fix.
 
+use crate::logging::{AccessLog, LogLevel};
 use crate::plan::{
     binary_media_type_path, DeploymentRef, ObservedIntegration, ObservedMethod, ObservedStage,
     StagePatch, StageRef, ALL_METHODS,
@@ -41,6 +42,10 @@ fn hint_for(code: Option<&str>, operation: &str) -> &'static str {
         Some("AccessDeniedException") if operation == "PutRestApi" => {
             " (the function's role needs apigateway:PUT on this API and iam:PassRole on RoleArn)"
         }
+        Some("AccessDeniedException") if operation == "UpdateStage" => {
+            " (the function's role needs apigateway:PATCH on this stage, and iam:CreateServiceLinkedRole \
+             for ops.apigateway.amazonaws.com the first time a stage logs to Firehose)"
+        }
         Some("AccessDeniedException") => {
             " (the function's role needs apigateway:GET/PUT/POST/PATCH/DELETE on this API's ARNs)"
         }
@@ -48,6 +53,11 @@ fn hint_for(code: Option<&str>, operation: &str) -> &'static str {
             " (API Gateway kept throttling; its control-plane quotas are account-wide, retry the stack operation later)"
         }
         Some("ConflictException") => " (another change to this API is in progress; retry)",
+        Some("BadRequestException") if operation == "UpdateStage" => {
+            " (execution logging needs API Gateway's account-level CloudWatch Logs role, set once per \
+             account and region; set ExecutionLogLevel OFF, or set that role. A Firehose access-log \
+             stream must be named amazon-apigateway-*)"
+        }
         _ => "",
     }
 }
@@ -189,6 +199,8 @@ impl ApiGateway {
             deployment_id,
             deployment_description,
             default_throttling,
+            default_log_level: default_log_level(&found),
+            access_log: access_log(&found),
         }))
     }
 
@@ -514,6 +526,28 @@ impl ApiGateway {
             Err(err) => Err(err),
         }
     }
+}
+
+/// The stage's execution log level, from `methodSettings["*/*"]`.
+fn default_log_level(stage: &aws_sdk_apigateway::operation::get_stage::GetStageOutput) -> LogLevel {
+    LogLevel::parse_reported(
+        stage
+            .method_settings()
+            .and_then(|settings| settings.get(ALL_METHODS))
+            .and_then(|setting| setting.logging_level()),
+    )
+}
+
+/// The stage's `accessLogSettings`, when it has a destination.
+fn access_log(
+    stage: &aws_sdk_apigateway::operation::get_stage::GetStageOutput,
+) -> Option<AccessLog> {
+    let settings = stage.access_log_settings()?;
+    let destination_arn = settings.destination_arn().filter(|arn| !arn.is_empty())?;
+    Some(AccessLog {
+        destination_arn: destination_arn.to_owned(),
+        format: settings.format().unwrap_or_default().to_owned(),
+    })
 }
 
 #[cfg(test)]

@@ -3,12 +3,14 @@
 //!
 //! - [`properties`]: the input contract and its validation.
 //! - [`openapi`]: the OpenAPI document, rendered purely from the properties.
+//! - [`logging`]: the stage's access-log destination and format.
 //! - [`plan`]: what changed, and which writes follow.
 //! - [`aws`]: the API Gateway calls, retried when throttled.
 //! - [`resource`]: the lifecycle.
 
 pub mod aws;
 pub mod digest;
+pub mod logging;
 pub mod openapi;
 pub mod plan;
 pub mod properties;

@@ -469,6 +469,8 @@ mod tests {
             key_prefix: String::new(),
             authorization: Authorization::AwsIam,
             throttling: None,
+            access_log: None,
+            execution_log_level: crate::logging::LogLevel::Off,
         }
     }
 

@@ -10,9 +10,11 @@
 //! snapshot and the stage names the one it serves, so GetStage plus
 //! GetDeployment say exactly which document is live, on AWS and on moto and
 //! LocalStack alike. A manual redeploy of other content changes the stage's
-//! deployment and so forces ours back. Stage settings (throttling) are not in
-//! any deployment; they are compared directly with GetStage's methodSettings.
+//! deployment and so forces ours back. Stage settings (throttling, the access
+//! log, the execution log level) are not in any deployment; they are compared
+//! directly with what GetStage reports (`methodSettings`, `accessLogSettings`).
 
+use crate::logging::{AccessLog, LogLevel};
 use crate::openapi::MethodSpec;
 use crate::properties::{Authorization, Throttling};
 use std::collections::BTreeMap;
@@ -42,6 +44,18 @@ pub struct ObservedStage {
     pub deployment_description: Option<String>,
     /// `methodSettings["*/*"]`'s throttling, when the stage has such settings.
     pub default_throttling: Option<Throttling>,
+    /// `methodSettings["*/*"]`'s execution log level.
+    pub default_log_level: LogLevel,
+    /// `accessLogSettings`, when the stage logs access.
+    pub access_log: Option<AccessLog>,
+}
+
+/// The stage's own settings, as wanted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StageSettings {
+    pub throttling: Option<Throttling>,
+    pub access_log: Option<AccessLog>,
+    pub log_level: LogLevel,
 }
 
 /// One UpdateStage patch operation.
@@ -81,7 +95,7 @@ pub enum Conflict {
 }
 
 /// What to write so that `stage` serves the document with `digest`, with
-/// `throttling` as its default method throttling.
+/// `settings` as its own settings.
 ///
 /// `creating`: the stage is not yet known to be this resource's (a Create, or
 /// an Update that moved to a new stage). An existing stage serving a
@@ -90,14 +104,14 @@ pub fn plan(
     rest_api_id: &str,
     stage: &str,
     digest: &str,
-    throttling: Option<Throttling>,
+    settings: &StageSettings,
     observed: Option<&ObservedStage>,
     creating: bool,
 ) -> Result<Plan, Conflict> {
     let Some(observed) = observed else {
         return Ok(Plan {
             deploy: true,
-            stage_patches: throttling_patches(throttling, None, false),
+            stage_patches: stage_patches(settings, None),
             retire_deployment: None,
         });
     };
@@ -114,11 +128,7 @@ pub fn plan(
     let deploy = live != Some(digest);
     Ok(Plan {
         deploy,
-        stage_patches: throttling_patches(
-            throttling,
-            observed.default_throttling,
-            observed.default_throttling.is_some(),
-        ),
+        stage_patches: stage_patches(settings, Some(observed)),
         retire_deployment: observed
             .deployment_id
             .clone()
@@ -126,12 +136,38 @@ pub fn plan(
     })
 }
 
+/// The UpdateStage operations that make the stage's settings `wanted`.
+pub fn stage_patches(wanted: &StageSettings, observed: Option<&ObservedStage>) -> Vec<StagePatch> {
+    let observed_level = observed.map(|o| o.default_log_level).unwrap_or_default();
+    let has_default_settings = observed.is_some_and(|o| o.default_throttling.is_some());
+    let mut patches = throttling_patches(
+        wanted.throttling,
+        observed.and_then(|o| o.default_throttling),
+        has_default_settings && wanted.log_level == LogLevel::Off,
+    );
+    let cleared = patches
+        .iter()
+        .any(|p| matches!(p, StagePatch::Remove { .. }));
+    if !cleared && wanted.log_level != observed_level {
+        patches.push(StagePatch::Replace {
+            path: format!("/{ALL_METHODS}/logging/loglevel"),
+            value: wanted.log_level.as_str().to_owned(),
+        });
+    }
+    patches.extend(access_log_patches(
+        wanted.access_log.as_ref(),
+        observed.and_then(|o| o.access_log.as_ref()),
+    ));
+    patches
+}
+
 /// The stage is this resource's (it made it with CreateDeployment), so its
-/// `*/*` method settings hold exactly the throttling asked for, or nothing.
+/// `*/*` method settings hold exactly the throttling and the execution log
+/// level asked for, or nothing: `clear` when neither is wanted any more.
 fn throttling_patches(
     wanted: Option<Throttling>,
     observed: Option<Throttling>,
-    has_default_settings: bool,
+    clear: bool,
 ) -> Vec<StagePatch> {
     match wanted {
         Some(wanted) if !observed.is_some_and(|o| same_throttling(o, wanted)) => vec![
@@ -144,10 +180,32 @@ fn throttling_patches(
                 value: wanted.burst_limit.to_string(),
             },
         ],
-        None if has_default_settings => vec![StagePatch::Remove {
+        None if clear => vec![StagePatch::Remove {
             path: format!("/{ALL_METHODS}"),
         }],
         _ => Vec::new(),
+    }
+}
+
+/// Destination and format are written together: API Gateway needs both to
+/// log, and a changed format with an unchanged destination is still one call.
+fn access_log_patches(wanted: Option<&AccessLog>, observed: Option<&AccessLog>) -> Vec<StagePatch> {
+    match (wanted, observed) {
+        (Some(wanted), Some(observed)) if wanted == observed => Vec::new(),
+        (Some(wanted), _) => vec![
+            StagePatch::Replace {
+                path: "/accessLogSettings/destinationArn".into(),
+                value: wanted.destination_arn.clone(),
+            },
+            StagePatch::Replace {
+                path: "/accessLogSettings/format".into(),
+                value: wanted.format.clone(),
+            },
+        ],
+        (None, Some(_)) => vec![StagePatch::Remove {
+            path: "/accessLogSettings".into(),
+        }],
+        (None, None) => Vec::new(),
     }
 }
 
@@ -380,7 +438,6 @@ pub fn plan_delete(stage: &str, stages: &[StageRef], deployments: &[DeploymentRe
 
 #[cfg(test)]
 mod tests {
-    use super::plan as make_plan;
     use super::*;
     use crate::openapi::{methods, Target};
     use crate::properties::{Spec, Verb};
@@ -395,7 +452,180 @@ mod tests {
                 digest.map_or("made by hand".to_owned(), deployment_description),
             ),
             default_throttling: throttling,
+            ..ObservedStage::default()
         }
+    }
+
+    /// [`plan`] with only throttling among the stage settings.
+    fn make_plan(
+        api: &str,
+        stage: &str,
+        digest: &str,
+        throttling: Option<Throttling>,
+        observed: Option<&ObservedStage>,
+        creating: bool,
+    ) -> Result<Plan, Conflict> {
+        let settings = StageSettings {
+            throttling,
+            ..StageSettings::default()
+        };
+        plan(api, stage, digest, &settings, observed, creating)
+    }
+
+    fn access_log(destination: &str) -> AccessLog {
+        AccessLog {
+            destination_arn: format!(
+                "arn:aws:firehose:us-east-1:123456789012:deliverystream/{destination}"
+            ),
+            format: crate::logging::DEFAULT_FORMAT.into(),
+        }
+    }
+
+    fn logged(destination: &str, level: LogLevel) -> StageSettings {
+        StageSettings {
+            throttling: Some(T),
+            access_log: Some(access_log(destination)),
+            log_level: level,
+        }
+    }
+
+    #[test]
+    fn a_new_stage_gets_its_access_log_and_execution_log_level() {
+        let plan = plan(
+            "a1b2c3d4e5",
+            "v1",
+            DIGEST,
+            &logged("amazon-apigateway-a", LogLevel::Error),
+            None,
+            true,
+        )
+        .unwrap();
+        let paths: Vec<&str> = plan
+            .stage_patches
+            .iter()
+            .map(|p| match p {
+                StagePatch::Replace { path, .. } | StagePatch::Remove { path } => path.as_str(),
+            })
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "/*/*/throttling/rateLimit",
+                "/*/*/throttling/burstLimit",
+                "/*/*/logging/loglevel",
+                "/accessLogSettings/destinationArn",
+                "/accessLogSettings/format",
+            ]
+        );
+        let off = plan_for(&logged("amazon-apigateway-a", LogLevel::Off), None);
+        assert!(
+            !off.iter().any(
+                |p| matches!(p, StagePatch::Replace { path, .. } if path.contains("loglevel"))
+            ),
+            "OFF on a new stage is API Gateway's default: {off:?}"
+        );
+    }
+
+    fn plan_for(settings: &StageSettings, observed: Option<&ObservedStage>) -> Vec<StagePatch> {
+        plan("a1b2c3d4e5", "v1", DIGEST, settings, observed, false)
+            .unwrap()
+            .stage_patches
+    }
+
+    fn serving(settings: &StageSettings) -> ObservedStage {
+        ObservedStage {
+            default_log_level: settings.log_level,
+            access_log: settings.access_log.clone(),
+            ..stage(Some(DIGEST), settings.throttling)
+        }
+    }
+
+    #[test]
+    fn logging_as_read_back_means_no_writes() {
+        for level in [LogLevel::Off, LogLevel::Error] {
+            let wanted = logged("amazon-apigateway-a", level);
+            let plan = plan(
+                "a1b2c3d4e5",
+                "v1",
+                DIGEST,
+                &wanted,
+                Some(&serving(&wanted)),
+                false,
+            )
+            .unwrap();
+            assert!(plan.is_noop(), "{plan:?}");
+        }
+    }
+
+    #[test]
+    fn a_changed_destination_or_format_rewrites_both_and_nothing_else() {
+        let before = logged("amazon-apigateway-a", LogLevel::Off);
+        let after = logged("amazon-apigateway-b", LogLevel::Off);
+        let patches = plan_for(&after, Some(&serving(&before)));
+        assert_eq!(
+            patches,
+            [
+                StagePatch::Replace {
+                    path: "/accessLogSettings/destinationArn".into(),
+                    value:
+                        "arn:aws:firehose:us-east-1:123456789012:deliverystream/amazon-apigateway-b"
+                            .into()
+                },
+                StagePatch::Replace {
+                    path: "/accessLogSettings/format".into(),
+                    value: crate::logging::DEFAULT_FORMAT.into()
+                },
+            ]
+        );
+        let mut reformatted = before.clone();
+        reformatted.access_log.as_mut().unwrap().format = "$context.requestId".into();
+        assert_eq!(plan_for(&reformatted, Some(&serving(&before))).len(), 2);
+    }
+
+    #[test]
+    fn logging_turned_off_is_removed() {
+        let before = logged("amazon-apigateway-a", LogLevel::Error);
+        let after = StageSettings {
+            access_log: None,
+            log_level: LogLevel::Off,
+            ..before.clone()
+        };
+        assert_eq!(
+            plan_for(&after, Some(&serving(&before))),
+            [
+                StagePatch::Replace {
+                    path: "/*/*/logging/loglevel".into(),
+                    value: "OFF".into()
+                },
+                StagePatch::Remove {
+                    path: "/accessLogSettings".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn execution_logging_keeps_the_default_method_settings() {
+        // Throttling dropped but execution logging still wanted: removing
+        // `*/*` would drop the log level with it.
+        let before = logged("amazon-apigateway-a", LogLevel::Error);
+        let after = StageSettings {
+            throttling: None,
+            ..before.clone()
+        };
+        assert!(plan_for(&after, Some(&serving(&before))).is_empty());
+        // Neither wanted: `*/*` goes, log level included.
+        let neither = StageSettings {
+            throttling: None,
+            log_level: LogLevel::Off,
+            ..before.clone()
+        };
+        assert_eq!(
+            plan_for(&neither, Some(&serving(&before))),
+            [StagePatch::Remove {
+                path: "/*/*".into()
+            }]
+        );
     }
 
     const T: Throttling = Throttling {
@@ -548,6 +778,8 @@ mod tests {
             key_prefix: String::new(),
             authorization: Authorization::AwsIam,
             throttling: None,
+            access_log: None,
+            execution_log_level: LogLevel::Off,
         }
     }
 

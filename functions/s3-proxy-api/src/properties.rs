@@ -3,6 +3,7 @@
 //! every field is known to be well formed. Errors name the property, the
 //! value and the fix; they become the FAILED response's `Reason`.
 
+use crate::logging::{self, AccessLog, LogLevel};
 use custom_resource::properties::{number, optional_boolean};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -38,6 +39,22 @@ pub struct Properties {
     /// The stage's default method throttling (`*/*`).
     #[serde(default)]
     pub throttling: Option<ThrottlingProperties>,
+    /// The stage's access log (`accessLogSettings`); none when absent.
+    #[serde(default)]
+    pub access_logging: Option<AccessLoggingProperties>,
+    /// Execution logging of every method: `OFF` (default) or `ERROR`.
+    #[serde(default)]
+    pub execution_log_level: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct AccessLoggingProperties {
+    /// A Firehose stream named `amazon-apigateway-*`, or a log group.
+    pub destination_arn: String,
+    /// One line of `$context` variables; [`crate::logging::DEFAULT_FORMAT`] when absent.
+    #[serde(default)]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -124,6 +141,8 @@ pub struct Spec {
     pub key_prefix: String,
     pub authorization: Authorization,
     pub throttling: Option<Throttling>,
+    pub access_log: Option<AccessLog>,
+    pub execution_log_level: LogLevel,
 }
 
 /// A property that is present but wrong.
@@ -183,6 +202,12 @@ impl Properties {
             key_prefix: check_key_prefix(self.key_prefix.as_deref())?,
             authorization,
             throttling: self.throttling.as_ref().map(check_throttling).transpose()?,
+            access_log: self
+                .access_logging
+                .as_ref()
+                .map(check_access_logging)
+                .transpose()?,
+            execution_log_level: check_log_level(self.execution_log_level.as_deref())?,
         })
     }
 }
@@ -379,6 +404,53 @@ fn check_throttling(throttling: &ThrottlingProperties) -> Result<Throttling, Inv
     })
 }
 
+fn check_access_logging(access: &AccessLoggingProperties) -> Result<AccessLog, InvalidProperty> {
+    let destination_arn = logging::normalise_destination(access.destination_arn.trim());
+    if let Some(problem) = logging::destination_problem(&destination_arn) {
+        return Err(invalid("AccessLogging.DestinationArn", problem));
+    }
+    let format = match access.format.as_deref().map(str::trim) {
+        None | Some("") => logging::DEFAULT_FORMAT.to_owned(),
+        Some(format) => format.to_owned(),
+    };
+    if format.contains(['\n', '\r']) {
+        return Err(invalid(
+            "AccessLogging.Format",
+            "spans several lines; API Gateway writes one line per request, so write the format on one line",
+        ));
+    }
+    let missing = logging::missing_fields(&format);
+    if !missing.is_empty() {
+        return Err(invalid(
+            "AccessLogging.Format",
+            format!(
+                "lacks {}: every line must say who asked for what and what came back; add them, or \
+                 leave Format out for the built-in JSON format",
+                missing.join(", ")
+            ),
+        ));
+    }
+    Ok(AccessLog {
+        destination_arn,
+        format,
+    })
+}
+
+fn check_log_level(level: Option<&str>) -> Result<LogLevel, InvalidProperty> {
+    match level.map(str::trim) {
+        None | Some("") => Ok(LogLevel::Off),
+        Some(level) if level.eq_ignore_ascii_case("OFF") => Ok(LogLevel::Off),
+        Some(level) if level.eq_ignore_ascii_case("ERROR") => Ok(LogLevel::Error),
+        Some(other) => Err(invalid(
+            "ExecutionLogLevel",
+            format!(
+                "{other:?} is not supported; use \"OFF\" (default) or \"ERROR\" (INFO would log \
+                 request details an audit does not need; the access log records every request)"
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +483,25 @@ mod tests {
         assert_eq!(spec.authorization, Authorization::AwsIam);
         assert_eq!(spec.key_prefix, "");
         assert_eq!(spec.throttling, None);
+        assert_eq!(spec.access_log, None);
+        assert_eq!(spec.execution_log_level, LogLevel::Off);
+    }
+
+    #[test]
+    fn access_logging_takes_a_destination_and_defaults_the_format() {
+        let spec = spec(json!({
+            "AccessLogging": {"DestinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:api:*"},
+            "ExecutionLogLevel": "error"
+        }))
+        .unwrap();
+        assert_eq!(
+            spec.access_log,
+            Some(AccessLog {
+                destination_arn: "arn:aws:logs:us-east-1:123456789012:log-group:api".into(),
+                format: logging::DEFAULT_FORMAT.into(),
+            })
+        );
+        assert_eq!(spec.execution_log_level, LogLevel::Error);
     }
 
     #[test]
@@ -519,6 +610,29 @@ mod tests {
                 json!({"Throttling": {"RateLimit": "1"}}),
                 "Throttling",
                 "BurstLimit",
+            ),
+            (
+                json!({"AccessLogging": {"DestinationArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/logs"}}),
+                "AccessLogging.DestinationArn",
+                "amazon-apigateway-",
+            ),
+            (
+                json!({"AccessLogging": {
+                    "DestinationArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/amazon-apigateway-x",
+                    "Format": "$context.requestId $context.status"
+                }}),
+                "AccessLogging.Format",
+                "$context.identity.userArn",
+            ),
+            (
+                json!({"AccessLogging": {"Format": "$context.requestId"}}),
+                "ResourceProperties",
+                "DestinationArn",
+            ),
+            (
+                json!({"ExecutionLogLevel": "INFO"}),
+                "ExecutionLogLevel",
+                "not supported",
             ),
             (
                 json!({"Colour": "red"}),

@@ -8,7 +8,7 @@
 
 use crate::aws::ApiGateway;
 use crate::openapi::{self, Target};
-use crate::plan::{self, deployment_description, Fix, Patchable, BINARY_MEDIA_TYPE};
+use crate::plan::{self, deployment_description, Fix, Patchable, StageSettings, BINARY_MEDIA_TYPE};
 use crate::properties::{Properties, Spec};
 use custom_resource::{Deletion, HandlerError, Request, Resource, StackArn, Success};
 use serde_json::{json, Map};
@@ -85,11 +85,16 @@ impl S3ProxyApi {
         let api = spec.rest_api_id.as_str();
         let rendered = openapi::render(spec, target);
         let observed = self.api.stage(api, &spec.stage).await?;
-        let plan = plan::plan(
+        let settings = StageSettings {
+            throttling: spec.throttling,
+            access_log: spec.access_log.clone(),
+            log_level: spec.execution_log_level,
+        };
+        let mut plan = plan::plan(
             api,
             &spec.stage,
             &rendered.digest,
-            spec.throttling,
+            &settings,
             observed.as_ref(),
             creating,
         )?;
@@ -102,9 +107,18 @@ impl S3ProxyApi {
         if plan.is_noop() {
             info!("the stage already serves this document with these settings; nothing to write");
         }
+        let redeployed = plan.deploy && observed.is_some();
         let mut deployment_id = observed.and_then(|o| o.deployment_id);
         if plan.deploy {
             deployment_id = Some(self.deploy(spec, target, &rendered).await?);
+        }
+        if redeployed {
+            // The stage's settings are compared as they are now, not as they
+            // were before CreateDeployment: API Gateway keeps them across
+            // deployments, but a service that replaced the stage (moto does)
+            // would otherwise be left without its access log.
+            let now = self.api.stage(api, &spec.stage).await?;
+            plan.stage_patches = plan::stage_patches(&settings, now.as_ref());
         }
         if !plan.stage_patches.is_empty() {
             self.api

@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::local::Clients;
 use crate::outputs;
 use crate::parameters::{self, Parameters};
+use crate::preflight;
 use crate::project::{self, Project, CONFIG_ENV};
 use crate::samconfig::Value;
 use crate::stack_status;
@@ -69,6 +70,13 @@ pub fn deploy(project: &Project, args: &DeployArgs) -> Result<(), Error> {
         parameters.get("ApiMethods"),
         parameters.get("ApiStageName")
     );
+    println!(
+        "  API logs     every request into the log bucket (Firehose, api-access/); execution logs {}",
+        parameters.get("ApiExecutionLogging")
+    );
+    if parameters.get("ApiExecutionLogging") == "ERROR" {
+        println!("\n  {}", preflight::EXECUTION_LOGS_NEED_THE_ACCOUNT_ROLE);
+    }
     if summary.compliance {
         println!(
             "\n  COMPLIANCE retention: no one, the root user included, can delete an object version \

@@ -112,6 +112,11 @@ pub const SPECS: &[Spec] = &[
         },
     },
     Spec {
+        name: "ApiExecutionLogging",
+        default: "OFF",
+        kind: Kind::OneOf(&["OFF", "ERROR"]),
+    },
+    Spec {
         name: "CdnAccessLogs",
         default: "true",
         kind: Kind::OneOf(&["true", "false"]),

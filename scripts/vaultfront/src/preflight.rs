@@ -10,6 +10,20 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// Said before a deploy with `ApiExecutionLogging=ERROR`. Access logs go
+/// through Firehose and need nothing of the account; execution logs can only
+/// go to CloudWatch Logs, which API Gateway writes with the one role set in
+/// the account's API Gateway settings. The template does not set it: that
+/// setting is shared by every API in the account and region, and a second
+/// stack (or any other tool) setting it too would overwrite the first.
+pub const EXECUTION_LOGS_NEED_THE_ACCOUNT_ROLE: &str =
+    "ApiExecutionLogging=ERROR: API Gateway writes execution logs to CloudWatch Logs only with \
+     the ACCOUNT-WIDE CloudWatch role of its account settings (AWS::ApiGateway::Account, one per \
+     account and region, shared by every API there). This stack does not set it. If `aws \
+     apigateway get-account` shows no cloudwatchRoleArn, set one once for the account (README, \
+     \"API access logs\"); otherwise the stage update fails with \"CloudWatch Logs role ARN must \
+     be set in account settings\".";
+
 /// A snapshot of the environment variables that matter (tests build their own).
 #[derive(Debug, Clone, Default)]
 pub struct Environment {

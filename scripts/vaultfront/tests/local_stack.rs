@@ -154,8 +154,9 @@ async fn s3(port: u16) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
-/// No REST API, role, log group, distribution or OAC left in moto: what a
-/// destroy or a rollback must leave (the buckets are checked by the caller).
+/// No REST API, role, log group, Firehose stream, distribution or OAC left
+/// in moto: what a destroy or a rollback must leave (the buckets are checked
+/// by the caller).
 async fn nothing_of_ours_left(config: &aws_config::SdkConfig) {
     let apis = aws_sdk_apigateway::Client::new(config)
         .get_rest_apis()
@@ -182,6 +183,16 @@ async fn nothing_of_ours_left(config: &aws_config::SdkConfig) {
         groups.log_groups().is_empty(),
         "log groups left: {:?}",
         groups.log_groups()
+    );
+    let streams = aws_sdk_firehose::Client::new(config)
+        .list_delivery_streams()
+        .send()
+        .await
+        .expect("list Firehose streams");
+    assert!(
+        streams.delivery_stream_names().is_empty(),
+        "Firehose streams left: {:?}",
+        streams.delivery_stream_names()
     );
     let cloudfront = aws_sdk_cloudfront::Client::new(config);
     let distributions = cloudfront
@@ -244,6 +255,7 @@ fn up_verify_update_tamper_destroy() {
         "Object Lock default retention",
         "Distribution HTTPS only",
         "API integrations AWS, this bucket only",
+        "API stage logs access to the stack's destination",
     ] {
         assert!(
             line(&table, guarantee).contains("PASS"),
@@ -404,6 +416,38 @@ fn up_verify_update_tamper_destroy() {
     );
     assert!(
         String::from_utf8_lossy(&verify.stderr).contains("2 guarantee(s) FAILED"),
+        "{}",
+        text(&verify)
+    );
+
+    // And stops the API stage's access log.
+    let api_id = stack.physical_id("RestApi");
+    runtime().block_on(async {
+        use aws_sdk_apigateway::types::{Op, PatchOperation};
+        let config = config(port).await;
+        aws_sdk_apigateway::Client::new(&config)
+            .update_stage()
+            .rest_api_id(&api_id)
+            .stage_name("v2")
+            .patch_operations(
+                PatchOperation::builder()
+                    .op(Op::Remove)
+                    .path("/accessLogSettings")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("remove the access log");
+    });
+    let verify = stack.verify();
+    let table = String::from_utf8_lossy(&verify.stdout).into_owned();
+    let access = line(&table, "API stage logs access to the stack's destination");
+    assert!(
+        access.contains("FAIL") && access.contains("no accessLogSettings"),
+        "{table}"
+    );
+    assert!(
+        String::from_utf8_lossy(&verify.stderr).contains("3 guarantee(s) FAILED"),
         "{}",
         text(&verify)
     );

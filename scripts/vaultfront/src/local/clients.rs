@@ -18,6 +18,7 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub cloudformation: aws_sdk_cloudformation::Client,
+    pub firehose: aws_sdk_firehose::Client,
 }
 
 impl Clients {
@@ -71,6 +72,7 @@ impl Clients {
             iam: aws_sdk_iam::Client::new(shared),
             logs: aws_sdk_cloudwatchlogs::Client::new(shared),
             cloudformation: aws_sdk_cloudformation::Client::new(shared),
+            firehose: aws_sdk_firehose::Client::new(shared),
         }
     }
 }

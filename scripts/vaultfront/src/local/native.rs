@@ -5,6 +5,9 @@
 //! moto gaps, named where they bite: no CloudFront OAI API (refused before
 //! anything is made, in `mod.rs`); a distribution reads back without its
 //! OAC/OAI fields; S3 does not validate policies.
+//! moto's Firehose keeps a delivery stream's configuration but never
+//! delivers from it on its own (API Gateway in moto serves no requests, so
+//! nothing would write to it anyway).
 //! `AWS::Lambda::Function` makes nothing in moto: moto runs Lambda only in
 //! Docker, which is not here. The function is the workspace binary named in
 //! its `Metadata.BuildProperties.Binary`, run by `cargo lambda watch`.
@@ -24,6 +27,14 @@ pub struct Made {
 
 fn text<'a>(properties: &'a Value, pointer: &str) -> Option<&'a str> {
     properties.pointer(pointer).and_then(Value::as_str)
+}
+
+/// A number CloudFormation may send as a string.
+fn integer(properties: &Value, pointer: &str) -> Option<i32> {
+    properties
+        .pointer(pointer)
+        .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+        .and_then(|n| i32::try_from(n).ok())
 }
 
 fn truthy(value: Option<&Value>) -> bool {
@@ -216,8 +227,13 @@ pub async fn create(
                 .into(),
             })
         }
+        "AWS::KinesisFirehose::DeliveryStream" => {
+            create_delivery_stream(clients, stack, resource, properties).await
+        }
         "AWS::Logs::LogGroup" => {
-            let name = generated_name(stack, &resource.logical_id, 512, false);
+            let name = text(properties, "/LogGroupName")
+                .map(str::to_owned)
+                .unwrap_or_else(|| generated_name(stack, &resource.logical_id, 512, false));
             clients
                 .logs
                 .create_log_group()
@@ -442,6 +458,82 @@ async fn create_bucket(
     })
 }
 
+/// The S3 destination as CloudFormation's ExtendedS3DestinationConfiguration says it.
+fn s3_destination(
+    resource: &str,
+    config: &Value,
+) -> Result<aws_sdk_firehose::types::ExtendedS3DestinationConfiguration, LocalError> {
+    use aws_sdk_firehose::types::*;
+    let needed = |pointer: &str| {
+        text(config, pointer).ok_or_else(|| {
+            LocalError::Template(format!(
+                "{resource}: ExtendedS3DestinationConfiguration{} is missing",
+                pointer.replace('/', ".")
+            ))
+        })
+    };
+    let mut builder = ExtendedS3DestinationConfiguration::builder()
+        .bucket_arn(needed("/BucketARN")?)
+        .role_arn(needed("/RoleARN")?)
+        .set_prefix(text(config, "/Prefix").map(str::to_owned))
+        .set_error_output_prefix(text(config, "/ErrorOutputPrefix").map(str::to_owned))
+        .set_compression_format(text(config, "/CompressionFormat").map(CompressionFormat::from));
+    if config.get("BufferingHints").is_some() {
+        builder = builder.buffering_hints(
+            BufferingHints::builder()
+                .set_interval_in_seconds(integer(config, "/BufferingHints/IntervalInSeconds"))
+                .set_size_in_mbs(integer(config, "/BufferingHints/SizeInMBs"))
+                .build(),
+        );
+    }
+    builder
+        .build()
+        .map_err(|e| LocalError::Aws(format!("{resource}: {e}")))
+}
+
+async fn create_delivery_stream(
+    clients: &Clients,
+    stack: &str,
+    resource: &Resource,
+    p: &Value,
+) -> Result<Made, LocalError> {
+    use aws_sdk_firehose::types::*;
+    let name = text(p, "/DeliveryStreamName")
+        .map(str::to_owned)
+        .unwrap_or_else(|| generated_name(stack, &resource.logical_id, 64, false));
+    let config = p
+        .get("ExtendedS3DestinationConfiguration")
+        .ok_or_else(|| missing(resource, "ExtendedS3DestinationConfiguration"))?;
+    let mut request = clients
+        .firehose
+        .create_delivery_stream()
+        .delivery_stream_name(&name)
+        .delivery_stream_type(DeliveryStreamType::from(
+            text(p, "/DeliveryStreamType").unwrap_or("DirectPut"),
+        ))
+        .extended_s3_destination_configuration(s3_destination(&resource.logical_id, config)?);
+    if let Some(key_type) = text(p, "/DeliveryStreamEncryptionConfigurationInput/KeyType") {
+        request = request.delivery_stream_encryption_configuration_input(
+            DeliveryStreamEncryptionConfigurationInput::builder()
+                .key_type(KeyType::from(key_type))
+                .set_key_arn(
+                    text(p, "/DeliveryStreamEncryptionConfigurationInput/KeyARN")
+                        .map(str::to_owned),
+                )
+                .build()
+                .map_err(|e| LocalError::Aws(format!("{}: {e}", resource.logical_id)))?,
+        );
+    }
+    let out = request
+        .send()
+        .await
+        .map_err(|e| sdk_error("CreateDeliveryStream", e))?;
+    Ok(Made {
+        physical_id: name,
+        attributes: [("Arn".to_owned(), json!(out.delivery_stream_arn()))].into(),
+    })
+}
+
 async fn create_distribution(clients: &Clients, p: &Value) -> Result<Made, LocalError> {
     use aws_sdk_cloudfront::types::*;
     let config = p.get("DistributionConfig").cloned().unwrap_or_default();
@@ -646,6 +738,14 @@ pub async fn delete(clients: &Clients, kind: &str, physical_id: &str) -> Result<
                 .map(|_| ())
                 .map_err(|e| sdk_error("DeleteRole", e))
         }
+        "AWS::KinesisFirehose::DeliveryStream" => clients
+            .firehose
+            .delete_delivery_stream()
+            .delivery_stream_name(physical_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("DeleteDeliveryStream", e)),
         "AWS::Logs::LogGroup" => clients
             .logs
             .delete_log_group()
@@ -770,6 +870,56 @@ pub async fn update(
             for old in names(before).into_iter().filter(|n| !keep.contains(n)) {
                 clients.iam.delete_role_policy().role_name(physical_id).policy_name(old).send().await.map_err(|e| sdk_error("DeleteRolePolicy", e))?;
             }
+            Ok(())
+        }
+        // The name and type are fixed (a change is a replacement); the S3
+        // destination changes in place, as CloudFormation's UpdateDestination.
+        "AWS::KinesisFirehose::DeliveryStream"
+            if before.get("DeliveryStreamName") == after.get("DeliveryStreamName")
+                && before.get("DeliveryStreamType") == after.get("DeliveryStreamType")
+                && before.get("DeliveryStreamEncryptionConfigurationInput")
+                    == after.get("DeliveryStreamEncryptionConfigurationInput") =>
+        {
+            let wanted = after.get("ExtendedS3DestinationConfiguration");
+            if before.get("ExtendedS3DestinationConfiguration") == wanted {
+                return Ok(());
+            }
+            let wanted = wanted.ok_or_else(|| {
+                LocalError::Template(format!("{physical_id}: ExtendedS3DestinationConfiguration is missing"))
+            })?;
+            let built = s3_destination(physical_id, wanted)?;
+            let described = clients
+                .firehose
+                .describe_delivery_stream()
+                .delivery_stream_name(physical_id)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeDeliveryStream", e))?;
+            let description = described.delivery_stream_description();
+            let destination_id = description
+                .and_then(|d| d.destinations().first())
+                .map(|d| d.destination_id().to_owned())
+                .unwrap_or_default();
+            let update = aws_sdk_firehose::types::ExtendedS3DestinationUpdate::builder()
+                .bucket_arn(built.bucket_arn())
+                .role_arn(built.role_arn())
+                .set_prefix(built.prefix().map(str::to_owned))
+                .set_error_output_prefix(built.error_output_prefix().map(str::to_owned))
+                .set_compression_format(built.compression_format().cloned())
+                .set_buffering_hints(built.buffering_hints().cloned())
+                .build();
+            clients
+                .firehose
+                .update_destination()
+                .delivery_stream_name(physical_id)
+                .current_delivery_stream_version_id(
+                    description.map(|d| d.version_id()).unwrap_or_default(),
+                )
+                .destination_id(destination_id)
+                .extended_s3_destination_update(update)
+                .send()
+                .await
+                .map_err(|e| sdk_error("UpdateDestination", e))?;
             Ok(())
         }
         "AWS::Logs::LogGroup" => {

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use super::access_log;
 use super::data_path;
 use super::policy::{self, Origin};
 use super::{Facts, Guarantee, Status};
@@ -16,6 +17,7 @@ pub const CDN_HTTPS: &str = "Distribution HTTPS only";
 pub const CDN_IDENTITY: &str = "Distribution signs with the identity";
 pub const API_AUTH: &str = "API methods require AWS_IAM";
 pub const API_INTEGRATION: &str = "API integrations AWS, this bucket only";
+pub const API_ACCESS_LOG: &str = "API stage logs access to the stack's destination";
 pub const LOCKED_DELETE: &str = "New version locked, delete refused";
 pub const ANONYMOUS_GET: &str = "Anonymous direct S3 GET refused";
 
@@ -156,6 +158,10 @@ pub async fn run(clients: &Clients, facts: &Facts) -> Vec<Guarantee> {
         }
     }
     out.extend(api_methods(clients, facts).await);
+    out.push(guarantee(
+        API_ACCESS_LOG,
+        access_log::check(clients, facts).await,
+    ));
     out.extend(data_path(clients, facts).await);
     out
 }
@@ -474,6 +480,8 @@ mod tests {
             retention_days: 30,
             retention_years: 0,
             probe: false,
+            access_log_destination: String::new(),
+            log_bucket: "l".into(),
         }
     }
 

@@ -255,6 +255,8 @@ mod tests {
             rest_api_id: "a".into(),
             stage: "v1".into(),
             origin_access: "OAC".into(),
+            access_log_destination: String::new(),
+            log_bucket: "logs".into(),
             retention_mode: "GOVERNANCE".into(),
             retention_days: days,
             retention_years: years,

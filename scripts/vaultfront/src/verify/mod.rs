@@ -10,6 +10,7 @@
 //! (its `EffectiveObjectLock` output), so a deploy with `--parameter`
 //! overrides is judged by what it deployed, not by samconfig.toml.
 
+mod access_log;
 mod checks;
 mod data_path;
 mod policy;
@@ -59,6 +60,9 @@ pub struct Facts {
     pub rest_api_id: String,
     pub stage: String,
     pub origin_access: String,
+    /// Where the API stage must log every request (a Firehose stream ARN).
+    pub access_log_destination: String,
+    pub log_bucket: String,
     pub retention_mode: String,
     pub retention_days: i64,
     pub retention_years: i64,
@@ -97,6 +101,13 @@ pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
             rest_api_id: id("RestApi"),
             stage: param("ApiStageName"),
             origin_access: param("OriginAccess"),
+            access_log_destination: state
+                .resource("ApiAccessLogStream")
+                .and_then(|r| r.attributes.get("Arn"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            log_bucket: id("LogBucket"),
             retention_mode: param("RetentionMode"),
             retention_days: number("RetentionDays", &param("RetentionDays")),
             retention_years: number("RetentionYears", &param("RetentionYears")),
@@ -141,6 +152,8 @@ pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
             rest_api_id: host.split('.').next().unwrap_or_default().to_owned(),
             stage: host.split('/').nth(1).unwrap_or_default().to_owned(),
             origin_access: value("OriginAccessMode"),
+            access_log_destination: value("ApiAccessLogDestination"),
+            log_bucket: value("LogBucketName"),
             retention_mode,
             retention_days,
             retention_years,
