@@ -195,7 +195,13 @@ impl<'a> Run<'a> {
     fn lambda(&mut self, binary: &str) -> Result<&LambdaEmulator, LocalError> {
         if !self.built.iter().any(|b| b == binary) {
             build_function(self.options, self.stack.release, binary)?;
-            self.built.push(binary.to_owned());
+            // One build makes every workspace function.
+            if WORKSPACE_FUNCTIONS.contains(&binary) {
+                self.built
+                    .extend(WORKSPACE_FUNCTIONS.iter().map(|b| (*b).to_owned()));
+            } else {
+                self.built.push(binary.to_owned());
+            }
         }
         if self.lambda.is_none() {
             println!("vaultfront: starting the Lambda runtime emulator (cargo lambda watch --only-lambda-apis)");
