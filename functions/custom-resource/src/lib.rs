@@ -2,7 +2,7 @@
 //!
 //! A handler crate implements [`Resource`] (create, update, delete over its
 //! own typed properties) and calls [`run`] from `main`. This crate owns the
-//! rest and guarantees it (see DESIGN.md, "The custom-resource protocol"):
+//! rest and guarantees it (the README's "Guarantees of the custom-resource runtime"):
 //! exactly one response for every event, whatever the handler does (error,
 //! bad property, panic, or running out of time); work a handler leaves for
 //! after its answer done within the deadline, once the answer is out; a body within CloudFormation's

@@ -253,7 +253,7 @@ async fn dispatch<R: Resource>(
 }
 
 /// The response for an outcome: which physical id it carries is the protocol's
-/// rule, not the handler's (see DESIGN.md, "Physical ids").
+/// rule, not the handler's (the README's "Guarantees", Physical ids).
 fn answer(
     envelope: &Envelope,
     request_type: RequestType,

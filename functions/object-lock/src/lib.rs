@@ -1,6 +1,6 @@
 //! `Custom::ObjectLock`: Object Lock (WORM) retention on a new or existing
 //! bucket, which can be strengthened freely but weakened only on purpose.
-//! See DESIGN.md, "Custom::ObjectLock".
+//! The README's "`Custom::ObjectLock`" says what it guarantees.
 //!
 //! - [`properties`]: the input contract and its validation.
 //! - [`plan`]: the pure decision, desired + observed -> writes or a refusal.
