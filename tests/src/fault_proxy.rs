@@ -120,6 +120,12 @@ impl Fault {
         }
     }
 
+    /// Forward as is: a rule with this, added before another on the same
+    /// requests, lets the first few through before the other applies.
+    pub fn pass() -> Fault {
+        Fault::Delay(Duration::ZERO)
+    }
+
     /// The same fault with one more response header (e.g. `Retry-After`).
     pub fn with_header(mut self, name: &str, value: &str) -> Fault {
         if let Fault::Respond { headers, .. } = &mut self {

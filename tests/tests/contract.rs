@@ -329,6 +329,49 @@ fn every_custom_resource_is_accepted_by_its_handler_for_every_choice() {
 }
 
 #[test]
+fn the_origin_policy_expects_every_statement_of_the_native_policy_on_its_bucket() {
+    // A read of the bucket policy that lacks one of these is taken as stale;
+    // a native statement missing from the list could be dropped by a merge.
+    let template = Template::load(&[]);
+    let resources = template.resources();
+    let mut checked = 0;
+    for (logical_id, origin) in resources {
+        if origin["Type"] != "Custom::OriginBucketPolicy" {
+            continue;
+        }
+        let bucket = &origin["Properties"]["BucketName"];
+        let expected: Vec<&str> = origin["Properties"]["ExpectedSids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for (native_id, native) in resources {
+            if native["Type"] != "AWS::S3::BucketPolicy"
+                || &native["Properties"]["Bucket"] != bucket
+            {
+                continue;
+            }
+            for statement in native["Properties"]["PolicyDocument"]["Statement"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let sid = statement["Sid"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{native_id}: every statement needs a Sid"));
+                assert!(
+                    expected.contains(&sid),
+                    "{logical_id}: ExpectedSids lacks {sid} of {native_id}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 2, "the TLS statements were not found");
+}
+
+#[test]
 fn a_property_the_handler_does_not_know_is_caught() {
     // The check above could only pass vacuously if `accepts` accepted anything.
     let template = Template::load(&[]);

@@ -1,7 +1,8 @@
 //! What real AWS does and moto never does, injected by the fault proxy
 //! between the real handler binaries (under `cargo lambda watch`) and moto:
-//! throttling and 5xx, calls that never return, and a process killed
-//! mid-way whose event Lambda delivers again.
+//! throttling and 5xx, calls that never return, a process killed mid-way
+//! whose event Lambda delivers again, and the bucket policy on AWS's timing
+//! (a principal not yet valid, a Create failing after its write, a stale read).
 //!
 //! Emulator gap: `cargo lambda watch` sends a past deadline; the runtime
 //! falls back to `AWS_LAMBDA_FUNCTION_TIMEOUT`, which each test sets.
@@ -456,5 +457,157 @@ async fn s3_proxy_api_killed_mid_create_converges_on_redelivery() {
         settings.get("*/*").map(|s| s.throttling_burst_limit()),
         Some(5),
         "the stage's throttling, which the killed run never wrote, is set"
+    );
+}
+
+// --- the bucket policy on AWS's timing ------------------------------------------
+
+fn origin_policy(bucket: &str, extra: Value) -> CfnEvent {
+    let mut properties =
+        json!({"BucketName": bucket, "Mode": "OAI", "OriginAccessIdentityId": OAI_ID});
+    if let (Some(properties), Some(extra)) = (properties.as_object_mut(), extra.as_object()) {
+        properties.extend(extra.clone());
+    }
+    CfnEvent::create("Custom::OriginBucketPolicy", "OriginPolicy", properties)
+}
+
+/// The Sids of the bucket's policy as moto holds it; empty without one.
+async fn policy_sids(moto: &Moto, bucket: &str) -> Vec<String> {
+    let Ok(output) = moto.s3().get_bucket_policy().bucket(bucket).send().await else {
+        return Vec::new();
+    };
+    let document: Value = serde_json::from_str(output.policy().unwrap_or("{}")).expect("JSON");
+    document["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["Sid"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn ours(sids: &[String]) -> Vec<&String> {
+    sids.iter()
+        .filter(|sid| sid.starts_with("VaultfrontOrigin"))
+        .collect()
+}
+
+/// moto accepts any principal at once. On AWS, a policy naming an origin
+/// access identity CloudFront created moments ago is refused for seconds.
+#[tokio::test]
+async fn bucket_policy_waits_for_a_new_identity_to_become_a_valid_principal() {
+    let rig = Rig::start(60).await;
+    rig.bucket("new-identity", false).await;
+    let put = Match::operation("PutBucketPolicy");
+    rig.proxy.add(Rule::first(
+        3,
+        put.clone(),
+        Fault::s3_error(400, "MalformedPolicy", "Invalid principal in policy"),
+    ));
+    let created = rig
+        .answer("bucket-policy", &origin_policy("new-identity", json!({})))
+        .await;
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    assert_eq!(rig.proxy.count(&put), 4, "three refusals, then through");
+    assert_eq!(rig.proxy.passed(&put), 1);
+    assert_eq!(ours(&policy_sids(&rig.moto, "new-identity").await).len(), 2);
+
+    // Any other MalformedPolicy is final: one call, FAILED.
+    rig.bucket("bad-policy", false).await;
+    rig.proxy.add(Rule::always(
+        put.clone(),
+        Fault::s3_error(400, "MalformedPolicy", "Policy has invalid resource"),
+    ));
+    let refused = rig
+        .answer("bucket-policy", &origin_policy("bad-policy", json!({})))
+        .await;
+    assert_eq!(refused["Status"], "FAILED", "{refused}");
+    assert!(
+        reason(&refused).contains("Policy has invalid resource"),
+        "{refused}"
+    );
+    assert_eq!(rig.proxy.count(&put), 5, "one more call, no retry");
+}
+
+/// A Create that wrote its grant and then failed is rolled back by
+/// CloudFormation with a Delete of the physical id it answered: that id
+/// must lead to the grant, or the retained bucket keeps it for good.
+#[tokio::test]
+async fn bucket_policy_a_failed_create_is_removed_by_the_rollback() {
+    let rig = Rig::start(60).await;
+    rig.bucket("rolled-back", false).await;
+    let get = Match::operation("GetBucketPolicy");
+    // The first read passes; every read after the grant's write fails.
+    rig.proxy.add(Rule::first(1, get.clone(), Fault::pass()));
+    rig.proxy.add(Rule::always(
+        get,
+        Fault::s3_error(500, "InternalError", "We encountered an internal error."),
+    ));
+    let event = origin_policy("rolled-back", json!({}));
+    let failed = rig.answer("bucket-policy", &event).await;
+    assert_eq!(failed["Status"], "FAILED", "{failed}");
+    assert_eq!(rig.proxy.passed(&Match::operation("PutBucketPolicy")), 1);
+    assert_eq!(
+        ours(&policy_sids(&rig.moto, "rolled-back").await).len(),
+        2,
+        "the grant was written"
+    );
+
+    rig.proxy.clear();
+    let physical_id = failed["PhysicalResourceId"].as_str().expect("an id");
+    let rollback = rig
+        .answer("bucket-policy", &event.delete(physical_id))
+        .await;
+    assert_eq!(rollback["Status"], "SUCCESS", "{rollback}");
+    let left = policy_sids(&rig.moto, "rolled-back").await;
+    assert!(ours(&left).is_empty(), "the rollback left {left:?}");
+}
+
+/// moto's reads are never stale. S3's bucket configuration is eventually
+/// consistent: a read just after the native policy's write may not show it.
+#[tokio::test]
+async fn bucket_policy_a_stale_first_read_never_drops_the_native_statements() {
+    let rig = Rig::start(60).await;
+    rig.bucket("stale-read", false).await;
+    let native = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": ["arn:aws:s3:::stale-read", "arn:aws:s3:::stale-read/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "DenyTlsOlderThan12", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": ["arn:aws:s3:::stale-read", "arn:aws:s3:::stale-read/*"],
+         "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}}]});
+    rig.moto
+        .s3()
+        .put_bucket_policy()
+        .bucket("stale-read")
+        .policy(native.to_string())
+        .send()
+        .await
+        .expect("the native policy");
+    rig.proxy.add(Rule::first(
+        1,
+        Match::operation("GetBucketPolicy"),
+        Fault::s3_error(
+            404,
+            "NoSuchBucketPolicy",
+            "The bucket policy does not exist",
+        ),
+    ));
+    let event = origin_policy(
+        "stale-read",
+        json!({"ExpectedSids": ["DenyInsecureTransport", "DenyTlsOlderThan12"]}),
+    );
+    let created = rig.answer("bucket-policy", &event).await;
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+    let sids = policy_sids(&rig.moto, "stale-read").await;
+    for native in ["DenyInsecureTransport", "DenyTlsOlderThan12"] {
+        assert!(
+            sids.iter().any(|sid| sid == native),
+            "{native} dropped: {sids:?}"
+        );
+    }
+    assert_eq!(
+        ours(&sids).len(),
+        1,
+        "the grant, and no TLS deny of its own: {sids:?}"
     );
 }

@@ -61,6 +61,12 @@ impl S3Error {
     pub fn is_no_such_bucket(&self) -> bool {
         self.code.as_deref() == Some(NO_SUCH_BUCKET)
     }
+
+    /// S3's refusal of a principal it does not (yet) know, such as an
+    /// origin access identity CloudFront created moments ago.
+    pub fn is_invalid_principal(&self) -> bool {
+        self.code.as_deref() == Some(MALFORMED_POLICY) && self.message.contains("Invalid principal")
+    }
 }
 
 impl fmt::Display for S3Error {
@@ -213,6 +219,12 @@ mod tests {
             "{denied}"
         );
         assert!(error("GetBucketPolicy", NO_SUCH_BUCKET).is_no_such_bucket());
+        let invalid_principal = S3Error {
+            message: "Invalid principal in policy".into(),
+            ..error("PutBucketPolicy", MALFORMED_POLICY)
+        };
+        assert!(invalid_principal.is_invalid_principal());
+        assert!(!error("PutBucketPolicy", MALFORMED_POLICY).is_invalid_principal());
         assert!(!error("GetBucketPolicy", ACCESS_DENIED).is_no_such_bucket());
     }
 }

@@ -24,7 +24,7 @@
 use crate::aws::{BucketRef, PolicyStore, S3Error};
 use crate::naming::{self, Owner};
 use crate::plan::{self, Grant, Intent, PlanError, Review, Write};
-use crate::properties::{InvalidProperty, Properties, Settings};
+use crate::properties::{InvalidProperty, Mode, Properties, Settings};
 use custom_resource::backoff::jittered;
 use custom_resource::{
     Deletion, Guard, Guarded, HandlerError, Request, Resource, StackArn, Success,
@@ -47,6 +47,13 @@ pub struct Pacing {
     pub poll: Duration,
     /// Writes after which the loop gives up.
     pub max_writes: u32,
+    /// How long reads that lack a statement the resource was told to expect
+    /// (`ExpectedSids`) are taken for stale reads and read again.
+    pub expected_wait: Duration,
+    /// How long S3's refusal of an origin access identity as a principal is
+    /// retried (a new identity is not valid for some seconds). The first
+    /// pause is one `poll`; each next one doubles, up to eight.
+    pub principal_wait: Duration,
 }
 
 impl Pacing {
@@ -54,6 +61,8 @@ impl Pacing {
         settle: Duration::from_secs(2),
         poll: Duration::from_millis(600),
         max_writes: 10,
+        expected_wait: Duration::from_secs(30),
+        principal_wait: Duration::from_secs(30),
     };
 }
 
@@ -71,6 +80,29 @@ pub enum Failure {
     },
     #[error(transparent)]
     S3(#[from] S3Error),
+    #[error(
+        "the policy of bucket `{bucket}` still lacks {} after {seconds:.1} s of reads; ExpectedSids \
+         says another writer (the template's native AWS::S3::BucketPolicy) put them there first, and \
+         this resource never writes a policy without them. Make this resource DependsOn that \
+         policy, or remove those Sids from ExpectedSids",
+        .sids.join(", ")
+    )]
+    ExpectedMissing {
+        bucket: String,
+        sids: Vec<String>,
+        seconds: f32,
+    },
+    #[error(
+        "S3 still refused the origin access identity as a principal after {seconds:.1} s and \
+         {attempts} attempts; a new identity becomes valid within seconds, so check that \
+         OriginAccessIdentityId names an identity of this account"
+    )]
+    PrincipalNotValid {
+        seconds: f32,
+        attempts: u32,
+        #[source]
+        source: S3Error,
+    },
     #[error(
         "the policy of bucket `{bucket}` did not settle after {writes} writes in {seconds:.1} s: another \
          writer keeps replacing it without this resource's statements. Find what else writes the \
@@ -101,6 +133,10 @@ struct Convergence<S> {
     pacing: Pacing,
     bucket: BucketRef,
     intent: Intent,
+    /// Foreign statements the policy must hold; a read without them is stale.
+    expected_sids: Vec<String>,
+    /// The physical id to claim before the first write (a grant's).
+    writes_as: Option<String>,
     started: Instant,
     writes: u32,
     /// The text last read, and when the first read of that same text was
@@ -114,12 +150,21 @@ struct Convergence<S> {
 }
 
 impl<S: PolicyStore> Convergence<S> {
-    fn new(store: Arc<S>, pacing: Pacing, bucket: BucketRef, intent: Intent) -> Self {
+    fn new(
+        store: Arc<S>,
+        pacing: Pacing,
+        bucket: BucketRef,
+        intent: Intent,
+        expected_sids: Vec<String>,
+        writes_as: Option<String>,
+    ) -> Self {
         Convergence {
             store,
             pacing,
             bucket,
             intent,
+            expected_sids,
+            writes_as,
             started: Instant::now(),
             writes: 0,
             unchanged_since: None,
@@ -130,8 +175,7 @@ impl<S: PolicyStore> Convergence<S> {
     /// Read and review the policy; the text, its review, and whether it has
     /// read back unchanged for the settle period.
     async fn read(&mut self) -> Result<(Option<String>, Review, bool), Failure> {
-        let read_sent = Instant::now();
-        let observed = self.store.get(&self.bucket).await?;
+        let (read_sent, observed) = self.read_current().await?;
         let review =
             plan::review(observed.as_deref(), &self.intent).map_err(|source| Failure::Plan {
                 bucket: self.bucket.name.clone(),
@@ -148,6 +192,71 @@ impl<S: PolicyStore> Convergence<S> {
         Ok((observed, review, read_sent - since >= self.pacing.settle))
     }
 
+    /// Read the policy until the read holds every expected statement: S3's
+    /// bucket configuration is eventually consistent, and a read older than
+    /// the native policy's write would make the merge drop its statements.
+    /// The read, and when it was sent.
+    async fn read_current(&mut self) -> Result<(Instant, Option<String>), Failure> {
+        let first_sent = Instant::now();
+        loop {
+            let read_sent = Instant::now();
+            let observed = self.store.get(&self.bucket).await?;
+            let missing = plan::missing_sids(observed.as_deref(), &self.expected_sids);
+            if missing.is_empty() {
+                return Ok((read_sent, observed));
+            }
+            let waited = first_sent.elapsed();
+            if waited >= self.pacing.expected_wait {
+                if let Intent::Revoke(_) = self.intent {
+                    // Removing only this resource's statements drops nothing
+                    // that is not there; a Delete must not fail over it.
+                    warn!(bucket = %self.bucket.name, ?missing, "the policy still lacks expected statements; removing this resource's statements from it as it is");
+                    return Ok((read_sent, observed));
+                }
+                return Err(Failure::ExpectedMissing {
+                    bucket: self.bucket.name.clone(),
+                    sids: missing,
+                    seconds: waited.as_secs_f32(),
+                });
+            }
+            info!(bucket = %self.bucket.name, ?missing, "the read lacks expected statements (a stale read); reading again");
+            tokio::time::sleep(jittered(self.pacing.poll)).await;
+        }
+    }
+
+    /// PUT the policy. A policy naming an origin access identity that
+    /// CloudFront has just created is refused as `MalformedPolicy: Invalid
+    /// principal in policy` until the identity becomes valid, seconds
+    /// later. The SDK never retries a 400, so this retries that one error,
+    /// when granting an identity, with backoff; any other error is final.
+    async fn put(&self, text: &str) -> Result<(), Failure> {
+        let waits_for_principal = matches!(
+            &self.intent,
+            Intent::Grant(grant) if grant.settings.identity.mode() == Mode::Oai
+        );
+        let started = Instant::now();
+        let mut pause = self.pacing.poll;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.store.put(&self.bucket, text).await {
+                Err(err) if waits_for_principal && err.is_invalid_principal() => {
+                    if started.elapsed() >= self.pacing.principal_wait {
+                        return Err(Failure::PrincipalNotValid {
+                            seconds: started.elapsed().as_secs_f32(),
+                            attempts,
+                            source: err,
+                        });
+                    }
+                    warn!(bucket = %self.bucket.name, attempts, "S3 does not accept the origin access identity as a principal yet (a new one takes seconds); trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(self.pacing.poll * 8);
+                }
+                other => return other.map_err(Failure::from),
+            }
+        }
+    }
+
     async fn write(&mut self, review: &Review, write: &Write) -> Result<(), Failure> {
         if self.writes >= self.pacing.max_writes {
             return Err(Failure::NotSettling {
@@ -156,13 +265,16 @@ impl<S: PolicyStore> Convergence<S> {
                 seconds: self.started.elapsed().as_secs_f32(),
             });
         }
+        if let Some(physical_id) = &self.writes_as {
+            custom_resource::claim::claim(physical_id.as_str());
+        }
         if self.writes > 0 {
             warn!(bucket = %self.bucket.name, own_found = review.own_found, "the policy changed after this resource wrote it (another writer); merging again");
         }
         match write {
             Write::Put(text) => {
                 info!(bucket = %self.bucket.name, foreign_statements = review.foreign, own_found = review.own_found, sids = ?review.sids, bytes = text.len(), "writing the merged bucket policy");
-                self.store.put(&self.bucket, text).await?;
+                self.put(text).await?;
                 self.wanted = Some(Some(text.clone()));
             }
             Write::Delete => {
@@ -294,9 +406,17 @@ impl<S: PolicyStore> OriginBucketPolicy<S> {
         &self,
         bucket: &BucketRef,
         intent: Intent,
+        expected_sids: Vec<String>,
+        writes_as: Option<String>,
     ) -> Result<(Review, Option<Convergence<S>>), Failure> {
-        let mut convergence =
-            Convergence::new(Arc::clone(&self.store), self.pacing, bucket.clone(), intent);
+        let mut convergence = Convergence::new(
+            Arc::clone(&self.store),
+            self.pacing,
+            bucket.clone(),
+            intent,
+            expected_sids,
+            writes_as,
+        );
         let review = convergence.in_place().await?;
         info!(bucket = %bucket.name, writes = convergence.writes, seconds = convergence.started.elapsed().as_secs_f32(), "the bucket policy is as wanted");
         Ok((review, (convergence.writes > 0).then_some(convergence)))
@@ -309,6 +429,7 @@ impl<S: PolicyStore> OriginBucketPolicy<S> {
         settings: Settings,
     ) -> Result<Guarded<Success>, Failure> {
         let bucket = bucket_ref(&settings.bucket, stack);
+        let expected_sids = settings.expected_sids.clone();
         let grant = Grant {
             owner: Owner::new(&physical_id),
             settings,
@@ -317,7 +438,14 @@ impl<S: PolicyStore> OriginBucketPolicy<S> {
         };
         let source_arn = grant.source_arn();
         let mode = grant.settings.identity.mode();
-        let (review, to_settle) = self.converge(&bucket, Intent::Grant(grant)).await?;
+        let (review, to_settle) = self
+            .converge(
+                &bucket,
+                Intent::Grant(grant),
+                expected_sids,
+                Some(physical_id.clone()),
+            )
+            .await?;
         if !review.kept_public.is_empty() {
             warn!(bucket = %bucket.name, statements = ?review.kept_public, "the bucket policy keeps PUBLIC statements because AllowExistingPublicStatements is set");
         }
@@ -352,8 +480,14 @@ impl<S: PolicyStore> OriginBucketPolicy<S> {
         let name = naming::bucket_of(physical_id).unwrap_or(&properties.bucket_name);
         let stack = stack_of(request)?;
         let bucket = bucket_ref(name, stack);
+        let expected_sids = properties.expected_sids.unwrap_or_default();
         match self
-            .converge(&bucket, Intent::Revoke(Owner::new(physical_id)))
+            .converge(
+                &bucket,
+                Intent::Revoke(Owner::new(physical_id)),
+                expected_sids,
+                None,
+            )
             .await
         {
             Ok((_, None)) => {

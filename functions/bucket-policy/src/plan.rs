@@ -180,6 +180,28 @@ pub fn review(observed: Option<&str>, intent: &Intent) -> Result<Review, PlanErr
     }
 }
 
+/// The `expected` Sids that `observed` lacks. A policy that does not parse
+/// lacks nothing here: [`review`] reports it.
+pub fn missing_sids(observed: Option<&str>, expected: &[String]) -> Vec<String> {
+    let document = match observed {
+        Some(text) => match PolicyDocument::parse(text) {
+            Ok(document) => document,
+            Err(_) => return Vec::new(),
+        },
+        None => PolicyDocument::empty(),
+    };
+    expected
+        .iter()
+        .filter(|sid| {
+            !document
+                .statements
+                .iter()
+                .any(|s| s.sid() == Some(sid.as_str()))
+        })
+        .cloned()
+        .collect()
+}
+
 /// Whether two reads of the policy hold the same statements apart from
 /// `owner`'s, byte for byte and in the same order. A change to `owner`'s
 /// statements alone is what the same resource's next event writes, having
@@ -318,7 +340,21 @@ mod tests {
             key_prefix: String::new(),
             enforce_tls: true,
             allow_existing_public_statements: false,
+            expected_sids: Vec::new(),
         }
+    }
+
+    #[test]
+    fn missing_sids_names_each_expected_statement_a_read_lacks() {
+        let expected = vec!["AllowAnalytics".to_owned(), "DenyDeletes".to_owned()];
+        let both =
+            format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN_ALLOW},{FOREIGN_DENY}]}}"#);
+        let one = format!(r#"{{"Version":"2012-10-17","Statement":[{FOREIGN_DENY}]}}"#);
+        assert!(missing_sids(Some(&both), &expected).is_empty());
+        assert_eq!(missing_sids(Some(&one), &expected), ["AllowAnalytics"]);
+        assert_eq!(missing_sids(None, &expected), expected);
+        assert!(missing_sids(None, &[]).is_empty());
+        assert!(missing_sids(Some("not json"), &expected).is_empty());
     }
 
     fn oai_grant(physical_id: &str) -> Grant {

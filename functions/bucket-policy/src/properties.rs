@@ -25,6 +25,11 @@ pub struct Properties {
     /// Keep a foreign statement that makes the bucket public instead of failing.
     #[serde(default, deserialize_with = "optional_boolean")]
     pub allow_existing_public_statements: Option<bool>,
+    /// Sids of statements another writer (the template's native bucket
+    /// policy) put in the policy before this resource: a read without them
+    /// is stale, and no write ever drops them.
+    #[serde(default)]
+    pub expected_sids: Option<Vec<String>>,
 }
 
 /// How CloudFront authenticates to the bucket.
@@ -72,6 +77,7 @@ pub struct Settings {
     pub key_prefix: String,
     pub enforce_tls: bool,
     pub allow_existing_public_statements: bool,
+    pub expected_sids: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,6 +106,8 @@ pub enum InvalidProperty {
     },
     #[error("KeyPrefix `{got}` {why}")]
     KeyPrefix { got: String, why: &'static str },
+    #[error("ExpectedSids `{got}` {why}")]
+    ExpectedSid { got: String, why: &'static str },
 }
 
 impl Properties {
@@ -115,6 +123,7 @@ impl Properties {
             allow_existing_public_statements: self
                 .allow_existing_public_statements
                 .unwrap_or(false),
+            expected_sids: validate_expected_sids(self.expected_sids.as_deref().unwrap_or(&[]))?,
         })
     }
 
@@ -238,6 +247,28 @@ fn validate_cloudfront_id(property: &'static str, got: &str) -> Result<String, I
 /// The prefix becomes part of a resource ARN, where `*` and `?` are
 /// wildcards and `${...}` a policy variable: any of them would widen the
 /// grant beyond the prefix that was asked for.
+fn validate_expected_sids(sids: &[String]) -> Result<Vec<String>, InvalidProperty> {
+    let invalid = |got: &str, why| InvalidProperty::ExpectedSid {
+        got: got.to_owned(),
+        why,
+    };
+    for (index, sid) in sids.iter().enumerate() {
+        if sid.is_empty() {
+            return Err(invalid(
+                sid,
+                "is empty; give the Sid of a statement of the native bucket policy",
+            ));
+        }
+        if crate::naming::is_managed(sid) {
+            return Err(invalid(sid, "names a statement Custom::OriginBucketPolicy writes itself; list only the native policy's Sids"));
+        }
+        if sids[..index].contains(sid) {
+            return Err(invalid(sid, "is listed twice"));
+        }
+    }
+    Ok(sids.to_vec())
+}
+
 fn validate_key_prefix(prefix: &str) -> Result<String, InvalidProperty> {
     let bad = |why| InvalidProperty::KeyPrefix {
         got: prefix.to_owned(),
@@ -287,6 +318,7 @@ mod tests {
                 key_prefix: String::new(),
                 enforce_tls: false,
                 allow_existing_public_statements: true,
+                expected_sids: Vec::new(),
             }
         );
         let oac = settings(json!({
@@ -420,5 +452,30 @@ mod tests {
         }
         assert_eq!(with("").unwrap().key_prefix, "");
         assert_eq!(with("media/2024/").unwrap().key_prefix, "media/2024/");
+    }
+
+    #[test]
+    fn expected_sids_name_the_native_policys_statements_once() {
+        let with = |sids: Value| {
+            settings(
+                json!({"BucketName": "b-1", "Mode": "OAC", "DistributionId": "EDFDVBD6EXAMPLE", "ExpectedSids": sids}),
+            )
+        };
+        let sids = with(json!(["DenyInsecureTransport", "DenyTlsOlderThan12"])).unwrap();
+        assert_eq!(
+            sids.expected_sids,
+            ["DenyInsecureTransport", "DenyTlsOlderThan12"]
+        );
+        for bad in [
+            json!([""]),
+            json!(["VaultfrontOriginABC"]),
+            json!(["A", "A"]),
+        ] {
+            let err = with(bad.clone()).unwrap_err();
+            assert!(err.starts_with("ExpectedSids `"), "{bad}: {err}");
+        }
+        assert!(with(json!("DenyTlsOlderThan12"))
+            .unwrap_err()
+            .contains("ExpectedSids"));
     }
 }

@@ -6,10 +6,12 @@
 //! exactly one response for every event, whatever the handler does (error,
 //! bad property, panic, or running out of time); work a handler leaves for
 //! after its answer done within the deadline, once the answer is out; a body within CloudFormation's
-//! 4096 bytes; delivery with bounded retries; the physical-id rules; and logs
+//! 4096 bytes; delivery with bounded retries; the physical-id rules (a failed
+//! Create answers with the id it claimed before writing, see [`claim`]); and logs
 //! that never show the `ResponseURL`.
 
 pub mod backoff;
+pub mod claim;
 mod deliver;
 mod envelope;
 mod guard;

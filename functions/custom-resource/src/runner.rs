@@ -3,6 +3,7 @@
 //! panic, time-out) into exactly one response, and deliver it; then run the
 //! work the handler left for after a SUCCESS (its [`Guard`]) within the deadline.
 
+use crate::claim::Slot;
 use crate::deliver::{deliver, DeliveryError};
 use crate::envelope::{parse_event, Envelope, Request, RequestType};
 use crate::guard::{keep, Guard, Guarded};
@@ -17,8 +18,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
-/// Physical id of a Create that failed. The rollback's Delete for it
-/// succeeds without calling the handler: nothing was made.
+/// Physical id of a Create that failed before it wrote anything (it claimed
+/// no id, see [`crate::claim`]). The rollback's Delete for it succeeds
+/// without calling the handler: nothing was made.
 pub const CREATE_FAILED_PREFIX: &str = "vaultfront:create-failed:";
 /// Time kept back from the Lambda deadline so the response PUT itself fits.
 const MIN_RESERVE: Duration = Duration::from_millis(500);
@@ -131,7 +133,10 @@ async fn respond<R: Resource>(
         Ok(request_type) => request_type,
         Err(ref raw) => {
             let reason = format!("unknown RequestType {raw}; expected Create, Update or Delete");
-            return (answer(envelope, RequestType::Create, Err(reason)), None);
+            return (
+                answer(envelope, RequestType::Create, Err(reason), None),
+                None,
+            );
         }
     };
     let missing = envelope.missing_fields();
@@ -140,21 +145,21 @@ async fn respond<R: Resource>(
             "the event lacks {}; it was not sent by CloudFormation",
             missing.join(", ")
         );
-        return (answer(envelope, request_type, Err(reason)), None);
+        return (answer(envelope, request_type, Err(reason), None), None);
     }
     let physical_id = envelope.physical_resource_id.clone();
     if request_type != RequestType::Create && physical_id.is_none() {
         let reason = format!("the {request_type} event has no PhysicalResourceId");
-        return (answer(envelope, request_type, Err(reason)), None);
+        return (answer(envelope, request_type, Err(reason), None), None);
     }
     if request_type == RequestType::Delete
         && physical_id
             .as_deref()
             .is_some_and(|id| id.starts_with(CREATE_FAILED_PREFIX))
     {
-        info!("Delete of a resource whose Create failed: nothing was made, nothing to remove");
+        info!("Delete of a resource whose Create failed before writing: nothing was made, nothing to remove");
         let gone = Ok(Outcome::Deleted(Deletion::AlreadyGone));
-        return (answer(envelope, request_type, gone), None);
+        return (answer(envelope, request_type, gone, None), None);
     }
 
     let request = Request {
@@ -165,13 +170,14 @@ async fn respond<R: Resource>(
         resource_type: envelope.resource_type.clone(),
     };
     let started = Instant::now();
-    let task = tokio::spawn(dispatch(
+    let slot = Slot::default();
+    let task = tokio::spawn(slot.scope(dispatch(
         resource,
         request,
         physical_id.unwrap_or_default(),
         envelope.properties.clone(),
         envelope.old_properties.clone(),
-    ));
+    )));
     let abort = task.abort_handle();
     let (outcome, guard) = match tokio::time::timeout_at(handler_deadline, task).await {
         Ok(Ok(Ok(Guarded { outcome, guard }))) => (Ok(outcome), guard),
@@ -196,7 +202,10 @@ async fn respond<R: Resource>(
             (Err(reason), None)
         }
     };
-    (answer(envelope, request_type, outcome), guard)
+    (
+        answer(envelope, request_type, outcome, slot.claimed()),
+        guard,
+    )
 }
 
 async fn dispatch<R: Resource>(
@@ -254,20 +263,26 @@ async fn dispatch<R: Resource>(
 
 /// The response for an outcome: which physical id it carries is the protocol's
 /// rule, not the handler's (the README's "Guarantees", Physical ids).
+/// `claimed` is the id a Create claimed before its first write.
 fn answer(
     envelope: &Envelope,
     request_type: RequestType,
     outcome: Result<Outcome, String>,
+    claimed: Option<String>,
 ) -> Response {
     let marker = format!("{CREATE_FAILED_PREFIX}{}", envelope.request_id);
     let previous = envelope
         .physical_resource_id
         .clone()
         .unwrap_or_else(|| marker.clone());
-    let failed_id = if request_type == RequestType::Create {
-        marker
-    } else {
-        previous.clone()
+    let failed_id = match (request_type, claimed) {
+        (RequestType::Create, Some(claimed))
+            if !claimed.is_empty() && claimed.len() <= MAX_PHYSICAL_ID_BYTES =>
+        {
+            claimed
+        }
+        (RequestType::Create, _) => marker,
+        _ => previous.clone(),
     };
     let mut response = Response {
         status: Status::Success,
@@ -383,20 +398,49 @@ mod tests {
             &create,
             RequestType::Create,
             Ok(Outcome::Done(Success::new("new-id"))),
+            None,
         );
         assert_eq!(
             (ok.status, ok.physical_resource_id.as_str()),
             (Status::Success, "new-id")
         );
-        let failed = answer(&create, RequestType::Create, Err("boom".into()));
+        let failed = answer(&create, RequestType::Create, Err("boom".into()), None);
         assert_eq!(failed.status, Status::Failed);
         assert_eq!(
             failed.physical_resource_id,
             format!("{CREATE_FAILED_PREFIX}req-1")
         );
+        // A Create that claimed an id before writing answers with it, so the
+        // rollback's Delete removes what it wrote; an unusable claim is ignored.
+        let wrote = answer(
+            &create,
+            RequestType::Create,
+            Err("boom".into()),
+            Some("written-id".into()),
+        );
+        assert_eq!(
+            (wrote.status, wrote.physical_resource_id.as_str()),
+            (Status::Failed, "written-id")
+        );
+        let too_long = "x".repeat(MAX_PHYSICAL_ID_BYTES + 1);
+        let unusable = answer(
+            &create,
+            RequestType::Create,
+            Err("boom".into()),
+            Some(too_long),
+        );
+        assert_eq!(
+            unusable.physical_resource_id,
+            format!("{CREATE_FAILED_PREFIX}req-1")
+        );
 
         let update = envelope("Update", Some("old-id"));
-        let failed = answer(&update, RequestType::Update, Err("boom".into()));
+        let failed = answer(
+            &update,
+            RequestType::Update,
+            Err("boom".into()),
+            Some("written-id".into()),
+        );
         assert_eq!(
             (failed.status, failed.physical_resource_id.as_str()),
             (Status::Failed, "old-id")
@@ -405,6 +449,7 @@ mod tests {
             &update,
             RequestType::Update,
             Ok(Outcome::Done(Success::new("other-id"))),
+            None,
         );
         assert_eq!(replaced.physical_resource_id, "other-id");
 
@@ -413,6 +458,7 @@ mod tests {
             &delete,
             RequestType::Delete,
             Ok(Outcome::Deleted(Deletion::AlreadyGone)),
+            None,
         );
         assert_eq!(
             (gone.status, gone.physical_resource_id.as_str()),
@@ -428,6 +474,7 @@ mod tests {
                 &create,
                 RequestType::Create,
                 Ok(Outcome::Done(Success::new(id))),
+                None,
             );
             assert_eq!(response.status, Status::Failed);
             assert!(
@@ -567,6 +614,62 @@ mod tests {
         let response: Value = serde_json::from_str(&bodies[0]).unwrap();
         assert_eq!(response["Status"], "SUCCESS");
         assert_eq!(response["PhysicalResourceId"], "early-id");
+    }
+
+    /// A resource whose Create claims an id, as before a first write, and
+    /// then panics or never returns.
+    struct ClaimsThenFails {
+        hangs: bool,
+    }
+
+    impl Resource for ClaimsThenFails {
+        type Properties = Value;
+
+        async fn create(&self, _: &Request, _: Value) -> Result<Success, HandlerError> {
+            crate::claim::claim("written-id");
+            if self.hangs {
+                std::future::pending::<()>().await;
+            }
+            panic!("after the first write");
+        }
+
+        async fn update(
+            &self,
+            _: &Request,
+            _: &str,
+            _: Value,
+            _: Option<Value>,
+        ) -> Result<Success, HandlerError> {
+            Err("not used".into())
+        }
+
+        async fn delete(&self, _: &Request, _: &str, _: Value) -> Result<Deletion, HandlerError> {
+            Err("not used".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_create_that_claimed_an_id_fails_with_it_however_it_ends() {
+        for hangs in [false, true] {
+            let (url, bodies) = response_sink(Arc::new(tokio::sync::Notify::new())).await;
+            let event = json!({
+                "RequestType": "Create", "RequestId": "req-1", "StackId": "arn:aws:cloudformation:us-east-1:1:stack/s/g",
+                "LogicalResourceId": "Res", "ResourceType": "Custom::Test", "ResponseURL": url,
+                "ResourceProperties": {}
+            });
+            let deadline = Instant::now() + Duration::from_secs(2);
+            handle(Arc::new(ClaimsThenFails { hangs }), event, deadline)
+                .await
+                .unwrap();
+            let bodies = bodies.lock().unwrap().clone();
+            assert_eq!(bodies.len(), 1, "{bodies:?}");
+            let response: Value = serde_json::from_str(&bodies[0]).unwrap();
+            assert_eq!(response["Status"], "FAILED", "hangs: {hangs}");
+            assert_eq!(
+                response["PhysicalResourceId"], "written-id",
+                "hangs: {hangs}"
+            );
+        }
     }
 
     #[test]

@@ -20,6 +20,8 @@ const FAST: Pacing = Pacing {
     settle: Duration::from_millis(40),
     poll: Duration::from_millis(5),
     max_writes: 10,
+    expected_wait: Duration::from_millis(200),
+    principal_wait: Duration::from_millis(500),
 };
 
 #[derive(Default)]
@@ -34,6 +36,10 @@ struct FakeS3 {
     clobber: Mutex<VecDeque<String>>,
     /// The most a call may take; a read returns what was there when it began.
     latency: Duration,
+    /// Errors (code, message) S3 answers our next PUTs with, one each.
+    refuse_puts: Mutex<VecDeque<(&'static str, &'static str)>>,
+    /// How many of our next reads see no policy (a stale read).
+    stale_reads: AtomicU32,
 }
 
 impl FakeS3 {
@@ -85,7 +91,12 @@ struct Shared(Arc<FakeS3>);
 impl PolicyStore for Shared {
     async fn get(&self, bucket: &BucketRef) -> Result<Option<String>, S3Error> {
         self.0.check("GetBucketPolicy", bucket)?;
-        let policy = self.0.policy(&bucket.name);
+        let stale = self
+            .0
+            .stale_reads
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        let policy = self.0.policy(&bucket.name).filter(|_| !stale);
         self.0.lag().await;
         Ok(match (policy, self.0.render) {
             (Some(text), Some(render)) => Some(render(&text)),
@@ -96,6 +107,14 @@ impl PolicyStore for Shared {
     async fn put(&self, bucket: &BucketRef, policy: &str) -> Result<(), S3Error> {
         self.0.lag().await;
         self.0.check("PutBucketPolicy", bucket)?;
+        if let Some((code, message)) = self.0.refuse_puts.lock().unwrap().pop_front() {
+            return Err(S3Error {
+                operation: "PutBucketPolicy",
+                bucket: Box::new(bucket.clone()),
+                code: Some(code.into()),
+                message: message.into(),
+            });
+        }
         self.0.puts.fetch_add(1, Ordering::SeqCst);
         let stored = self.0.clobber.lock().unwrap().pop_front();
         self.0
@@ -667,4 +686,115 @@ async fn failures_say_what_to_fix_and_change_nothing() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("StackId `not-an-arn`"), "{err}");
+}
+
+const INVALID_PRINCIPAL: (&str, &str) = ("MalformedPolicy", "Invalid principal in policy");
+const TLS_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyTlsOlderThan12","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::data-bucket","arn:aws:s3:::data-bucket/*"],"Condition":{"NumericLessThan":{"s3:TlsVersion":"1.2"}}}]}"#;
+
+fn expecting_tls(mut properties: Properties) -> Properties {
+    properties.expected_sids = Some(vec!["DenyTlsOlderThan12".into()]);
+    properties
+}
+
+#[tokio::test]
+async fn an_identity_s3_does_not_accept_yet_is_retried_until_it_does() {
+    let s3 = Arc::new(FakeS3::with_bucket("data-bucket"));
+    s3.refuse_puts
+        .lock()
+        .unwrap()
+        .extend([INVALID_PRINCIPAL; 3]);
+    let created = create(&resource(&s3), "Origin", oai("data-bucket")).await;
+    assert_eq!(s3.puts.load(Ordering::SeqCst), 1);
+    let policy = s3.policy("data-bucket").unwrap();
+    assert!(policy.contains(OAI_ARN), "{policy}");
+    assert_eq!(created.data["Mode"], "OAI");
+}
+
+#[tokio::test]
+async fn other_refusals_and_an_identity_that_never_becomes_valid_are_final() {
+    let s3 = Arc::new(FakeS3::with_bucket("data-bucket"));
+    let resource = resource(&s3);
+    let create_request = request(RequestType::Create, "Origin");
+    // Any other MalformedPolicy, and the same refusal in OAC mode (the
+    // CloudFront service principal is always valid), fail at once.
+    for (properties, refusal) in [
+        (
+            oai("data-bucket"),
+            ("MalformedPolicy", "Policy has invalid resource"),
+        ),
+        (oac("data-bucket"), INVALID_PRINCIPAL),
+    ] {
+        s3.refuse_puts.lock().unwrap().extend([refusal; 2]);
+        let err = resource
+            .create(&create_request, properties)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(refusal.1), "{err}");
+        assert_eq!(s3.refuse_puts.lock().unwrap().len(), 1, "{err}");
+        s3.refuse_puts.lock().unwrap().clear();
+    }
+    s3.refuse_puts
+        .lock()
+        .unwrap()
+        .extend([INVALID_PRINCIPAL; 1000]);
+    let err = resource
+        .create(&create_request, oai("data-bucket"))
+        .await
+        .unwrap_err();
+    // As the FAILED Reason shows it: with S3's own words.
+    let err = custom_resource::error_chain(err.as_ref());
+    assert!(
+        err.contains("still refused the origin access identity")
+            && err.contains("OriginAccessIdentityId")
+            && err.contains("Invalid principal in policy"),
+        "{err}"
+    );
+    assert_eq!(s3.writes(), 0);
+}
+
+#[tokio::test]
+async fn a_stale_read_without_the_expected_statements_is_never_written_back() {
+    let s3 = Arc::new(FakeS3::with_bucket("data-bucket"));
+    s3.set_policy("data-bucket", TLS_POLICY);
+    s3.stale_reads.store(2, Ordering::SeqCst);
+    create(&resource(&s3), "Origin", expecting_tls(oai("data-bucket"))).await;
+    let policy = s3.policy("data-bucket").unwrap();
+    assert!(
+        sids_of(&policy).contains(&"DenyTlsOlderThan12".to_owned()),
+        "{policy}"
+    );
+    assert!(policy.contains(OAI_ARN), "{policy}");
+    assert_eq!(s3.puts.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn expected_statements_that_never_appear_fail_a_create_but_not_a_delete() {
+    let s3 = Arc::new(FakeS3::with_bucket("data-bucket"));
+    let resource = resource(&s3);
+    let err = resource
+        .create(
+            &request(RequestType::Create, "Origin"),
+            expecting_tls(oai("data-bucket")),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("still lacks DenyTlsOlderThan12") && err.contains("ExpectedSids"),
+        "{err}"
+    );
+    assert_eq!(s3.writes(), 0);
+
+    let created = create(&resource, "Origin", oai("data-bucket")).await;
+    let deleted = resource
+        .delete(
+            &request(RequestType::Delete, "Origin"),
+            &created.physical_id,
+            expecting_tls(oai("data-bucket")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deleted, Deletion::Deleted);
+    assert_eq!(s3.policy("data-bucket"), None);
 }
