@@ -313,7 +313,7 @@ fn up_verify_update_tamper_destroy() {
     assert!(
         out.lines()
             .any(|l| l.contains("signing key")
-                && l.contains("cdn-key/cdn-private-key.pem (made now")),
+                && l.contains("cdn-key/cdn-private-key.pem (CdnPublicKey, made now")),
         "{out}"
     );
     use std::os::unix::fs::PermissionsExt;
@@ -417,7 +417,7 @@ fn up_verify_update_tamper_destroy() {
     // CloudFront public key is not touched (no CREATE below either).
     assert!(
         out.lines().any(|l| l.contains("signing key")
-            && l.contains("cdn-key/cdn-private-key.pem (reused")),
+            && l.contains("cdn-key/cdn-private-key.pem (CdnPublicKey, reused")),
         "{out}"
     );
     assert_eq!(
