@@ -64,10 +64,13 @@ pub fn up(project: &Project, args: &DeployArgs) -> Result<(), Error> {
     let stack = local_stack_name(project, &args.target)?;
     let options = options(project, &args.local, stack.as_deref());
     // The local stack's key lives with its state: it signs for moto only.
-    let signing_key = cdn_key::provide(&mut parameters, args.cdn_key_change, || {
-        Ok(signed_url::local_key_dir(&options.state_dir))
-    })?;
-    println!("{}", signing_key.describe());
+    // Not for OAI, which the engine refuses before it makes anything.
+    if parameters.get("OriginAccess") != "OAI" {
+        let signing_key = cdn_key::provide(&mut parameters, args.cdn_key_change, || {
+            Ok(signed_url::local_key_dir(&options.state_dir))
+        })?;
+        println!("{}", signing_key.describe());
+    }
     let values: BTreeMap<String, String> = SPECS
         .iter()
         .map(|spec| (spec.name.to_owned(), parameters.get(spec.name).to_owned()))

@@ -311,9 +311,8 @@ fn up_verify_update_tamper_destroy() {
     // readable by the user only, and its path printed.
     let key = stack.dir.join("cdn-key/cdn-private-key.pem");
     assert!(
-        out.lines()
-            .any(|l| l.contains("signing key")
-                && l.contains("cdn-key/cdn-private-key.pem (CdnPublicKey, made now")),
+        out.lines().any(|l| l.contains("signing key")
+            && l.contains("cdn-key/cdn-private-key.pem (CdnPublicKey, made now")),
         "{out}"
     );
     use std::os::unix::fs::PermissionsExt;
