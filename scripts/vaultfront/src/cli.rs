@@ -10,6 +10,9 @@ commands:
   deploy    preflight, sam build, sam deploy, then print the stack's outputs
   destroy   explain what is retained, then sam delete the stack
   verify    audit a deployed stack (local or AWS): a table of guarantees, PASS or FAIL
+  url       a signed URL for one object of the stack (CdnAccess=signed), or signed cookies
+  sign-url  sign any CloudFront URL with a given key; prints the URL only, for scripts
+  sign-cookies  signed cookies for a resource with a given key, for scripts
 
 options (deploy, destroy):
   --stack-name NAME        stack to deploy or delete (default: samconfig.toml's)
@@ -19,6 +22,10 @@ options (deploy, destroy):
 options (deploy):
   --parameter NAME=VALUE   override one template parameter (repeatable), e.g. RetentionDays=90
   --no-build               deploy what the last `vaultfront build` made
+  --rotate-cdn-key         CdnAccess=signed: make a second signing key and trust both;
+                           `url` signs with the new one (README: Signed URLs and cookies)
+  --retire-cdn-key         stop trusting the older of the two keys (after the URLs it
+                           signed have expired)
 options (destroy):
   --yes                    do not ask for confirmation
 options (verify):
@@ -37,7 +44,22 @@ local mode (deploy, destroy, verify --local): no AWS account needed
   --template FILE          the SAM template to deploy (default: infra/template.yaml)
   --keep-emulator          destroy: leave moto running afterwards (to inspect what is left)
   VAULTFRONT_LOCAL_PROFILE=debug   run debug builds of the functions (default: release)
-  OriginAccess=OAI is refused locally: moto has no CloudFront OAI API.";
+  OriginAccess=OAI is refused locally: moto has no CloudFront OAI API.
+
+url KEY [options]          <CdnUrl>/KEY signed with the stack's key (canned policy)
+  --prefix PREFIX          instead of KEY: signed cookies for every key under PREFIX
+                           (custom policy on <CdnUrl>/PREFIX*), as curl -b options
+                           and as Set-Cookie values
+  --expires-in DURATION    how long it is valid: 90s, 15m, 2h, 7d (default 1h)
+  --private-key FILE       sign with this key (one you brought as CdnPublicKey) instead
+                           of the one deploy made
+  --stack-name, --region, --profile as above (AWS), or --local [--state-dir DIR]
+sign-url URL --private-key FILE --key-pair-id ID --expires-in SECONDS
+                           URL signed with a canned policy (RSA SHA-256), on stdout only
+                           (spaces and non-ASCII characters are percent-encoded first)
+sign-cookies RESOURCE --private-key FILE --key-pair-id ID --expires-in SECONDS
+                           signed cookies (custom policy) for RESOURCE, which may end
+                           in *: one NAME=VALUE line per cookie, on stdout only";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -47,7 +69,35 @@ pub enum Command {
     Deploy(DeployArgs),
     Destroy(DestroyArgs),
     Verify(VerifyArgs),
+    Url(UrlArgs),
+    SignUrl(SignUrlArgs),
+    SignCookies(SignUrlArgs),
 }
+
+/// `url KEY` or `url --prefix PREFIX`: from the stack's outputs and key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UrlArgs {
+    pub target: Target,
+    pub local: Local,
+    pub key: Option<String>,
+    pub prefix: Option<String>,
+    /// A key of the user's own instead of the one deploy made.
+    pub private_key: Option<String>,
+    /// Seconds from now.
+    pub expires_in: u64,
+}
+
+/// `sign-url`: everything given, nothing read from a stack.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignUrlArgs {
+    pub url: String,
+    pub private_key: String,
+    pub key_pair_id: String,
+    pub expires_in: u64,
+}
+
+/// `url`'s validity when --expires-in is not given: an hour.
+pub const DEFAULT_URL_LIFETIME: u64 = 3_600;
 
 /// `--local` and where its state lives.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,6 +132,8 @@ pub struct DeployArgs {
     pub parameters: Vec<String>,
     pub no_build: bool,
     pub local: Local,
+    /// --rotate-cdn-key / --retire-cdn-key.
+    pub cdn_key_change: crate::cdn_key::KeyChange,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -106,6 +158,15 @@ pub enum UsageError {
     LocalOnly(String),
     #[error("`{0}` is for AWS and means nothing with --local (moto takes test credentials in us-east-1)")]
     NotWithLocal(String),
+    #[error("`{option}`: `{value}` is not a duration; use seconds (3600) or 90s, 15m, 2h, 7d")]
+    Duration { option: String, value: String },
+    #[error("`{command}` needs {what}")]
+    Missing {
+        command: &'static str,
+        what: &'static str,
+    },
+    #[error("`url` takes a KEY or --prefix PREFIX, not both")]
+    KeyAndPrefix,
     #[error("`--probe` is for AWS: locally moto refuses every object write to the data bucket (the TLS-only Deny on its plain-HTTP endpoint), so there is nothing to probe")]
     ProbeNotLocal,
 }
@@ -128,6 +189,8 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
                 match option.as_str() {
                     "--parameter" => deploy.parameters.push(options.value(&option)?),
                     "--no-build" => deploy.no_build = true,
+                    "--rotate-cdn-key" => deploy.cdn_key_change = crate::cdn_key::KeyChange::Rotate,
+                    "--retire-cdn-key" => deploy.cdn_key_change = crate::cdn_key::KeyChange::Retire,
                     _ if local_option(&mut deploy.local, &option, &mut options)? => {}
                     _ => target_option(&mut deploy.target, &option, &mut options)?,
                 }
@@ -169,8 +232,90 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             }
             Ok(Command::Verify(verify))
         }
+        "url" => {
+            let mut url = UrlArgs {
+                expires_in: DEFAULT_URL_LIFETIME,
+                ..UrlArgs::default()
+            };
+            let mut options = Options::new("url", rest);
+            while let Some(option) = options.next_option() {
+                match option.as_str() {
+                    "--prefix" => url.prefix = Some(options.value(&option)?),
+                    "--private-key" => url.private_key = Some(options.value(&option)?),
+                    "--expires-in" => url.expires_in = duration(&option, &mut options)?,
+                    _ if local_option(&mut url.local, &option, &mut options)? => {}
+                    key if !key.starts_with('-') && url.key.is_none() => {
+                        url.key = Some(key.to_owned())
+                    }
+                    _ => target_option(&mut url.target, &option, &mut options)?,
+                }
+            }
+            match (&url.key, &url.prefix) {
+                (Some(_), Some(_)) => return Err(UsageError::KeyAndPrefix),
+                (None, None) => {
+                    return Err(UsageError::Missing {
+                        command: "url",
+                        what: "a KEY (an object key) or --prefix PREFIX",
+                    })
+                }
+                _ => {}
+            }
+            check_local(&url.local, &url.target, false)?;
+            Ok(Command::Url(url))
+        }
+        name @ ("sign-url" | "sign-cookies") => {
+            let command: &'static str = if name == "sign-url" {
+                "sign-url"
+            } else {
+                "sign-cookies"
+            };
+            let mut sign = SignUrlArgs::default();
+            let mut options = Options::new(command, rest);
+            while let Some(option) = options.next_option() {
+                match option.as_str() {
+                    "--private-key" => sign.private_key = options.value(&option)?,
+                    "--key-pair-id" => sign.key_pair_id = options.value(&option)?,
+                    "--expires-in" => sign.expires_in = duration(&option, &mut options)?,
+                    url if !url.starts_with('-') && sign.url.is_empty() => {
+                        sign.url = url.to_owned()
+                    }
+                    _ => {
+                        return Err(UsageError::UnknownOption {
+                            command: command.into(),
+                            option,
+                        })
+                    }
+                }
+            }
+            for (missing, what) in [
+                (
+                    sign.url.is_empty(),
+                    "a URL (a resource, which may end in *)",
+                ),
+                (sign.private_key.is_empty(), "--private-key FILE"),
+                (sign.key_pair_id.is_empty(), "--key-pair-id ID"),
+                (sign.expires_in == 0, "--expires-in SECONDS"),
+            ] {
+                if missing {
+                    return Err(UsageError::Missing { command, what });
+                }
+            }
+            if command == "sign-url" {
+                Ok(Command::SignUrl(sign))
+            } else {
+                Ok(Command::SignCookies(sign))
+            }
+        }
         other => Err(UsageError::UnknownCommand(other.to_owned())),
     }
+}
+
+fn duration(option: &str, options: &mut Options<'_>) -> Result<u64, UsageError> {
+    let value = options.value(option)?;
+    crate::signing::parse_duration(&value).ok_or_else(|| UsageError::Duration {
+        option: option.to_owned(),
+        value,
+    })
 }
 
 fn no_options(command: &str, rest: &[String]) -> Result<(), UsageError> {
@@ -299,6 +444,7 @@ mod tests {
                 parameters: vec!["RetentionDays=90".into(), "ApiMethods=GET,HEAD,PUT".into()],
                 no_build: true,
                 local: Local::default(),
+                cdn_key_change: crate::cdn_key::KeyChange::Keep,
             }))
         );
         assert_eq!(
@@ -395,5 +541,56 @@ mod tests {
             Err(UsageError::NotWithLocal("--region".into()))
         );
         assert_eq!(parse_words("deploy --help"), Ok(Command::Help));
+    }
+
+    #[test]
+    fn url_and_sign_url() {
+        assert_eq!(
+            parse_words("url models/m.bin --expires-in 2h --stack-name data"),
+            Ok(Command::Url(UrlArgs {
+                target: Target {
+                    stack_name: Some("data".into()),
+                    ..Target::default()
+                },
+                key: Some("models/m.bin".into()),
+                expires_in: 7_200,
+                ..UrlArgs::default()
+            }))
+        );
+        let Ok(Command::Url(cookies)) = parse_words("url --prefix datasets/ --local") else {
+            panic!("url --prefix did not parse");
+        };
+        assert_eq!(cookies.prefix.as_deref(), Some("datasets/"));
+        assert_eq!(cookies.expires_in, DEFAULT_URL_LIFETIME);
+        assert_eq!(
+            parse_words("url a --prefix b"),
+            Err(UsageError::KeyAndPrefix)
+        );
+        assert!(matches!(
+            parse_words("url"),
+            Err(UsageError::Missing { .. })
+        ));
+        assert!(matches!(
+            parse_words("url a --expires-in soon"),
+            Err(UsageError::Duration { .. })
+        ));
+        assert_eq!(
+            parse_words(
+                "sign-url https://d.net/a --private-key k.pem --key-pair-id K1 --expires-in 60"
+            ),
+            Ok(Command::SignUrl(SignUrlArgs {
+                url: "https://d.net/a".into(),
+                private_key: "k.pem".into(),
+                key_pair_id: "K1".into(),
+                expires_in: 60,
+            }))
+        );
+        assert_eq!(
+            parse_words("sign-url https://d.net/a --private-key k.pem --expires-in 60")
+                .map(|_| ())
+                .unwrap_err()
+                .to_string(),
+            "`sign-url` needs --key-pair-id ID"
+        );
     }
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::artifacts;
 use crate::build::{self, print_artifacts};
+use crate::cdn_key;
 use crate::cli::DeployArgs;
 use crate::error::Error;
 use crate::local::Clients;
@@ -39,18 +40,27 @@ pub fn parameters(project: &Project, cli: &[String]) -> Result<Parameters, Error
         .map(|assignment| parameters::parse_assignment(assignment))
         .collect::<Result<Vec<_>, _>>()?;
     merged.apply(&from_cli);
+    // A PEM pasted whole becomes the body the template takes.
+    let given = merged.get("CdnPublicKey").to_owned();
+    if given.contains("-----BEGIN") || given.contains('\n') {
+        let body = crate::cdn_key::normalize_public_key(&given)?;
+        merged.apply(&[("CdnPublicKey".to_owned(), body)]);
+    }
     Ok(merged)
 }
 
 pub fn deploy(project: &Project, args: &DeployArgs) -> Result<(), Error> {
     let started = Instant::now();
     let stack = project.stack_name(&args.target)?;
-    let parameters = parameters(project, &args.parameters)?;
+    let mut parameters = parameters(project, &args.parameters)?;
     let summary = parameters.check().map_err(Error::Parameters)?;
     let (credentials, region) = project.account(&args.target)?;
     parameters
         .check_region(&region.name)
         .map_err(|problem| Error::Parameters(vec![problem]))?;
+    let signing_key = cdn_key::provide(&mut parameters, args.cdn_key_change, || {
+        cdn_key::aws_key_dir(&project.env, &region.name, &stack)
+    })?;
 
     println!(
         "vaultfront: preflight passed in {} ms",
@@ -74,6 +84,7 @@ pub fn deploy(project: &Project, args: &DeployArgs) -> Result<(), Error> {
         "  API logs     every request into the log bucket (Firehose, api-access/); execution logs {}",
         parameters.get("ApiExecutionLogging")
     );
+    println!("{}", signing_key.describe());
     if parameters.get("ApiExecutionLogging") == "ERROR" {
         println!("\n  {}", preflight::EXECUTION_LOGS_NEED_THE_ACCOUNT_ROLE);
     }
@@ -125,6 +136,16 @@ pub fn deploy(project: &Project, args: &DeployArgs) -> Result<(), Error> {
     let stack_outputs = outputs::parse(&text).map_err(Error::Outputs)?;
     println!("\nvaultfront: deployed {stack} to {}:", region.name);
     print!("{}", outputs::table(&stack_outputs));
+    if let cdn_key::Provided::Kept { keys, .. } = &signing_key {
+        // Not a stack output: the private key never leaves this machine.
+        for (slot, key) in keys {
+            println!(
+                "  (private key of {}: {})",
+                cdn_key::SLOT_OUTPUTS[*slot],
+                key.path.display()
+            );
+        }
+    }
     if let Some(api) = outputs::value(&stack_outputs, "ApiInvokeUrl") {
         println!(
             "\nThe S3 API takes SigV4-signed requests (service execute-api), for example:\n  \

@@ -51,6 +51,12 @@ pub enum Error {
     Local(#[from] LocalError),
     #[error("{0} guarantee(s) FAILED (see the table above)")]
     VerifyFailed(usize),
+    #[error(transparent)]
+    CdnKey(#[from] crate::cdn_key::CdnKeyError),
+    #[error(transparent)]
+    Signing(#[from] crate::signing::SigningError),
+    #[error("{0}")]
+    SignedUrl(String),
 }
 
 impl Error {

@@ -5,12 +5,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::cdn_key;
 use crate::cli::{DeployArgs, DestroyArgs, Local, Target};
 use crate::deploy;
 use crate::error::Error;
 use crate::local::{self, LocalOptions};
 use crate::parameters::SPECS;
 use crate::project::Project;
+use crate::signed_url;
 use crate::tools::Tools;
 
 /// The default stack name locally (samconfig.toml's, else this).
@@ -57,14 +59,22 @@ pub fn options(project: &Project, local: &Local, stack_name: Option<&str>) -> Lo
 }
 
 pub fn up(project: &Project, args: &DeployArgs) -> Result<(), Error> {
-    let parameters = deploy::parameters(project, &args.parameters)?;
+    let mut parameters = deploy::parameters(project, &args.parameters)?;
     parameters.check().map_err(Error::Parameters)?;
+    let stack = local_stack_name(project, &args.target)?;
+    let options = options(project, &args.local, stack.as_deref());
+    // The local stack's key lives with its state: it signs for moto only.
+    // Not for OAI, which the engine refuses before it makes anything.
+    if parameters.get("OriginAccess") != "OAI" {
+        let signing_key = cdn_key::provide(&mut parameters, args.cdn_key_change, || {
+            Ok(signed_url::local_key_dir(&options.state_dir))
+        })?;
+        println!("{}", signing_key.describe());
+    }
     let values: BTreeMap<String, String> = SPECS
         .iter()
         .map(|spec| (spec.name.to_owned(), parameters.get(spec.name).to_owned()))
         .collect();
-    let stack = local_stack_name(project, &args.target)?;
-    let options = options(project, &args.local, stack.as_deref());
     local::up(&options, values).map_err(Error::from)
 }
 

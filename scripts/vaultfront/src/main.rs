@@ -6,6 +6,7 @@
 
 mod artifacts;
 mod build;
+mod cdn_key;
 mod check;
 mod cli;
 mod deploy;
@@ -18,6 +19,8 @@ mod parameters;
 mod preflight;
 mod project;
 mod samconfig;
+mod signed_url;
+mod signing;
 mod stack_status;
 mod tools;
 mod verify;
@@ -49,6 +52,12 @@ fn run() -> Result<(), Error> {
         println!("{}", cli::USAGE);
         return Ok(());
     }
+    // Needs no checkout: a script may sign with any key.
+    match &command {
+        Command::SignUrl(args) => return signed_url::sign_url(args),
+        Command::SignCookies(args) => return signed_url::sign_cookies(args),
+        _ => {}
+    }
     let project = Project::open(Environment::from_process())?;
     match command {
         Command::Help => Ok(()),
@@ -62,5 +71,8 @@ fn run() -> Result<(), Error> {
         Command::Destroy(args) if args.local.enabled => local_stack::destroy(&project, &args),
         Command::Destroy(args) => destroy::destroy(&project, &args),
         Command::Verify(args) => verify::verify(&project, &args),
+        Command::Url(args) => signed_url::url(&project, &args),
+        Command::SignUrl(args) => signed_url::sign_url(&args),
+        Command::SignCookies(args) => signed_url::sign_cookies(&args),
     }
 }

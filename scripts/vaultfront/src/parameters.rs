@@ -126,6 +126,28 @@ pub const SPECS: &[Spec] = &[
         default: "90",
         kind: Kind::Integer { min: 1, max: 3650 },
     },
+    Spec {
+        name: "CdnAccess",
+        default: "signed",
+        kind: Kind::OneOf(&["signed", "public"]),
+    },
+    Spec {
+        name: "CdnPublicKey",
+        default: "",
+        kind: Kind::Text(
+            crate::cdn_key::is_public_key_body_or_empty,
+            "a public key: the base64 lines between a PEM's BEGIN/END lines, joined by spaces, \
+             or empty (scripts/deploy then makes a key pair)",
+        ),
+    },
+    Spec {
+        name: "CdnPublicKey2",
+        default: "",
+        kind: Kind::Text(
+            crate::cdn_key::is_public_key_body_or_empty,
+            "a public key in CdnPublicKey's format, or empty",
+        ),
+    },
 ];
 
 /// Regions that are off by default and that CloudFront does not deliver

@@ -215,6 +215,14 @@ async fn nothing_of_ours_left(config: &aws_config::SdkConfig) {
         .map(|l| l.items().len())
         .unwrap_or(0);
     assert_eq!(left, 0, "origin access controls left");
+    let keys = cloudfront
+        .list_public_keys()
+        .send()
+        .await
+        .expect("list public keys");
+    let left = keys.public_key_list().map(|l| l.items().len()).unwrap_or(0);
+    assert_eq!(left, 0, "CloudFront public keys left");
+    // Key groups are not checked: moto 5.2.5 has no DeleteKeyGroup.
 }
 
 /// The guarantee's line in verify's table.
@@ -223,6 +231,62 @@ fn line<'a>(table: &'a str, guarantee: &str) -> &'a str {
         .lines()
         .find(|l| l.starts_with(guarantee))
         .unwrap_or_else(|| panic!("no `{guarantee}` line in:\n{table}"))
+}
+
+/// The private key's base64 lines (the short last one aside): none may
+/// appear in anything the tool prints or logs.
+fn secret_lines(key: &Path) -> Vec<String> {
+    std::fs::read_to_string(key)
+        .expect("read the private key")
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() >= 32)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// No line of the private key in `outputs`, nor in any file of the state
+/// directory but the key itself (moto.log, lambda-watch.log, state.json).
+fn assert_key_never_shown(stack: &LocalStack, key: &Path, outputs: &[&Output]) {
+    let secrets = secret_lines(key);
+    assert!(secrets.len() > 20, "a 2048-bit PKCS#8 key has ~25 lines");
+    let mut texts: Vec<(String, String)> = outputs
+        .iter()
+        .map(|o| ("the tool's output".to_owned(), text(o)))
+        .collect();
+    for entry in std::fs::read_dir(&stack.dir)
+        .expect("list the state directory")
+        .flatten()
+    {
+        let path = entry.path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            texts.push((
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+    }
+    for (name, text) in &texts {
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a line of the private key is in {name}"
+            );
+        }
+    }
+}
+
+fn url_command(stack: &LocalStack, args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_vaultfront"))
+        .arg("url")
+        .args(args)
+        .args(["--local", "--state-dir"])
+        .arg(&stack.dir)
+        .env("VAULTFRONT_ROOT", root())
+        .output()
+        .expect("run vaultfront url");
+    print_output("vaultfront url", &output);
+    output
 }
 
 #[test]
@@ -243,6 +307,30 @@ fn up_verify_update_tamper_destroy() {
         out.contains("GOVERNANCE for 30 days") || out.contains("GOVERNANCE for 30"),
         "{out}"
     );
+    // CdnAccess=signed, the default: the stack's key was made with it,
+    // readable by the user only, and its path printed.
+    let key = stack.dir.join("cdn-key/cdn-private-key.pem");
+    assert!(
+        out.lines().any(|l| l.contains("signing key")
+            && l.contains("cdn-key/cdn-private-key.pem (CdnPublicKey, made now")),
+        "{out}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key)
+        .expect("the private key")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the private key's mode");
+    let first_key = std::fs::read(&key).expect("read the private key");
+    let key_pair_id = stack.state().expect("state")["outputs"]["CdnKeyPairId"]
+        .as_str()
+        .expect("a CdnKeyPairId output")
+        .to_owned();
+    assert_eq!(
+        key_pair_id,
+        stack.physical_id("CdnSigningKey"),
+        "CdnKeyPairId is the public key's id"
+    );
 
     let verify = stack.verify();
     let table = String::from_utf8_lossy(&verify.stdout).into_owned();
@@ -256,12 +344,49 @@ fn up_verify_update_tamper_destroy() {
         "Distribution HTTPS only",
         "API integrations AWS, this bucket only",
         "API stage logs access to the stack's destination",
+        "Distribution serves signed requests only",
     ] {
         assert!(
             line(&table, guarantee).contains("PASS"),
             "{guarantee}:\n{table}"
         );
     }
+    assert!(
+        line(&table, "Distribution serves signed requests only").contains(&key_pair_id),
+        "{table}"
+    );
+
+    // A signed URL and cookies for the local stack, from its outputs and key.
+    let cdn_url = stack.state().expect("state")["outputs"]["CdnUrl"]
+        .as_str()
+        .expect("CdnUrl")
+        .to_owned();
+    let url = url_command(&stack, &["models/my model.bin", "--expires-in", "15m"]);
+    assert!(url.status.success(), "{}", text(&url));
+    let signed = String::from_utf8_lossy(&url.stdout).trim_end().to_owned();
+    assert!(
+        signed.starts_with(&format!("{cdn_url}/models/my%20model.bin?Expires="))
+            && signed.contains(&format!("&Key-Pair-Id={key_pair_id}&Hash-Algorithm=SHA256")),
+        "{signed}"
+    );
+    let cookies = url_command(&stack, &["--prefix", "datasets/", "--expires-in", "1d"]);
+    assert!(cookies.status.success(), "{}", text(&cookies));
+    let printed = String::from_utf8_lossy(&cookies.stdout).into_owned();
+    assert!(
+        printed
+            .lines()
+            .any(|l| l.starts_with("-b 'CloudFront-Policy=")),
+        "{printed}"
+    );
+    assert_eq!(
+        printed
+            .lines()
+            .filter(|l| l.ends_with("; Path=/; Secure; HttpOnly"))
+            .count(),
+        4,
+        "{printed}"
+    );
+    assert_key_never_shown(&stack, &key, &[&up, &verify, &url, &cookies]);
     // moto cannot show the data path (see the README): never a PASS here.
     for unprovable in [
         "New version locked, delete refused",
@@ -287,6 +412,24 @@ fn up_verify_update_tamper_destroy() {
     ]);
     assert!(update.status.success(), "update failed:\n{}", text(&update));
     let out = String::from_utf8_lossy(&update.stdout);
+    // The second deploy reuses the key: same file, same public key, so the
+    // CloudFront public key is not touched (no CREATE below either).
+    assert!(
+        out.lines().any(|l| l.contains("signing key")
+            && l.contains("cdn-key/cdn-private-key.pem (CdnPublicKey, reused")),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(&key).expect("read the private key"),
+        first_key,
+        "the second deploy changed the private key"
+    );
+    assert!(
+        !out.lines()
+            .any(|l| l.contains("CdnSigningKey") || l.contains("CdnKeyGroup")),
+        "the key or key group changed on an update that did not touch them:\n{out}"
+    );
+    assert_key_never_shown(&stack, &key, &[&update]);
     let new_stage = stack.physical_id("S3Api");
     assert_ne!(old_stage, new_stage, "a new stage kept the physical id");
     let (_, after_replacement) = out
@@ -452,6 +595,52 @@ fn up_verify_update_tamper_destroy() {
         text(&verify)
     );
 
+    // And drops the key group from the distribution: anyone may read again.
+    let distribution = stack.physical_id("Distribution");
+    runtime().block_on(async {
+        use aws_sdk_cloudfront::types::TrustedKeyGroups;
+        let cloudfront = aws_sdk_cloudfront::Client::new(&config(port).await);
+        let current = cloudfront
+            .get_distribution_config()
+            .id(&distribution)
+            .send()
+            .await
+            .expect("read the distribution");
+        let mut changed = current.distribution_config().expect("a config").clone();
+        let mut behaviour = changed
+            .default_cache_behavior
+            .clone()
+            .expect("a default behaviour");
+        behaviour.trusted_key_groups = Some(
+            TrustedKeyGroups::builder()
+                .enabled(false)
+                .quantity(0)
+                .build()
+                .expect("an empty TrustedKeyGroups"),
+        );
+        changed.default_cache_behavior = Some(behaviour);
+        cloudfront
+            .update_distribution()
+            .id(&distribution)
+            .distribution_config(changed)
+            .set_if_match(current.e_tag().map(str::to_owned))
+            .send()
+            .await
+            .expect("drop the key group");
+    });
+    let verify = stack.verify();
+    let table = String::from_utf8_lossy(&verify.stdout).into_owned();
+    let signed_only = line(&table, "Distribution serves signed requests only");
+    assert!(
+        signed_only.contains("FAIL") && signed_only.contains("trusts no key group"),
+        "{table}"
+    );
+    assert!(
+        String::from_utf8_lossy(&verify.stderr).contains("4 guarantee(s) FAILED"),
+        "{}",
+        text(&verify)
+    );
+
     // Destroy, keeping moto up to look at what is left.
     let pid = stack
         .state()
@@ -485,6 +674,53 @@ fn up_verify_update_tamper_destroy() {
         assert_eq!(buckets, retained);
         nothing_of_ours_left(&config).await;
     });
+}
+
+#[test]
+fn public_access_makes_no_key_and_signs_nothing() {
+    let stack = LocalStack::new("public");
+    let up = stack.deploy(&["--parameter", "CdnAccess=public"]);
+    assert!(up.status.success(), "up failed:\n{}", text(&up));
+    let out = String::from_utf8_lossy(&up.stdout);
+    assert!(
+        out.contains("CDN access   public: every object is readable by anyone who has its URL"),
+        "{out}"
+    );
+    assert!(
+        !stack.dir.join("cdn-key").exists(),
+        "a key was made for a public stack"
+    );
+    assert!(
+        !out.contains("AWS::CloudFront::PublicKey") && !out.contains("AWS::CloudFront::KeyGroup"),
+        "{out}"
+    );
+    let state = stack.state().expect("state");
+    assert!(state["outputs"].get("CdnKeyPairId").is_none(), "{state}");
+    assert_eq!(state["outputs"]["CdnAccessMode"], "public");
+
+    let verify = stack.verify();
+    assert!(verify.status.success(), "{}", text(&verify));
+    let table = String::from_utf8_lossy(&verify.stdout).into_owned();
+    let signed_only = line(&table, "Distribution serves signed requests only");
+    assert!(
+        signed_only.contains("N/A") && signed_only.contains("CdnAccess=public"),
+        "{table}"
+    );
+
+    let url = url_command(&stack, &["a b/c.bin"]);
+    assert!(url.status.success(), "{}", text(&url));
+    let plain = String::from_utf8_lossy(&url.stdout).trim_end().to_owned();
+    assert!(
+        plain.ends_with("/a%20b/c.bin") && !plain.contains('?'),
+        "{plain}"
+    );
+    let cookies = url_command(&stack, &["--prefix", "a/"]);
+    assert!(!cookies.status.success());
+    assert!(
+        text(&cookies).contains("CdnAccess=public"),
+        "{}",
+        text(&cookies)
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::access_log;
 use super::data_path;
+use super::key_groups;
 use super::policy::{self, Origin};
 use super::{Facts, Guarantee, Status};
 use crate::local::{sdk_text, Clients};
@@ -15,13 +16,14 @@ pub const VERSIONING: &str = "Versioning on";
 pub const OBJECT_LOCK: &str = "Object Lock default retention";
 pub const CDN_HTTPS: &str = "Distribution HTTPS only";
 pub const CDN_IDENTITY: &str = "Distribution signs with the identity";
+pub const CDN_SIGNED: &str = "Distribution serves signed requests only";
 pub const API_AUTH: &str = "API methods require AWS_IAM";
 pub const API_INTEGRATION: &str = "API integrations AWS, this bucket only";
 pub const API_ACCESS_LOG: &str = "API stage logs access to the stack's destination";
 pub const LOCKED_DELETE: &str = "New version locked, delete refused";
 pub const ANONYMOUS_GET: &str = "Anonymous direct S3 GET refused";
 
-fn guarantee(name: &'static str, result: Result<String, String>) -> Guarantee {
+pub(super) fn guarantee(name: &'static str, result: Result<String, String>) -> Guarantee {
     match result {
         Ok(evidence) => Guarantee {
             name,
@@ -36,7 +38,7 @@ fn guarantee(name: &'static str, result: Result<String, String>) -> Guarantee {
     }
 }
 
-fn not_applicable(name: &'static str, reason: &str) -> Guarantee {
+pub(super) fn not_applicable(name: &'static str, reason: &str) -> Guarantee {
     Guarantee {
         name,
         status: Status::NotApplicable,
@@ -147,6 +149,7 @@ pub async fn run(clients: &Clients, facts: &Facts) -> Vec<Guarantee> {
                 },
             ));
             out.push(identity(facts, config));
+            out.push(key_groups::check(clients, facts, config).await);
         }
         None => {
             let reason = match &distribution {
@@ -154,7 +157,8 @@ pub async fn run(clients: &Clients, facts: &Facts) -> Vec<Guarantee> {
                 Ok(_) => "no distribution config".into(),
             };
             out.push(guarantee(CDN_HTTPS, Err(reason.clone())));
-            out.push(guarantee(CDN_IDENTITY, Err(reason)));
+            out.push(guarantee(CDN_IDENTITY, Err(reason.clone())));
+            out.push(guarantee(CDN_SIGNED, Err(reason)));
         }
     }
     out.extend(api_methods(clients, facts).await);
@@ -482,6 +486,8 @@ mod tests {
             probe: false,
             access_log_destination: String::new(),
             log_bucket: "l".into(),
+            cdn_access: "signed".into(),
+            key_pair_ids: Vec::new(),
         }
     }
 

@@ -261,6 +261,8 @@ mod tests {
             retention_days: days,
             retention_years: years,
             probe: true,
+            cdn_access: "signed".into(),
+            key_pair_ids: Vec::new(),
         }
     }
 

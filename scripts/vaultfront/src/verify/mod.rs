@@ -13,6 +13,7 @@
 mod access_log;
 mod checks;
 mod data_path;
+mod key_groups;
 mod policy;
 
 use serde_json::{json, Value};
@@ -68,6 +69,11 @@ pub struct Facts {
     pub retention_years: i64,
     /// Write a probe object and try to delete its version.
     pub probe: bool,
+    /// CdnAccess: signed or public.
+    pub cdn_access: String,
+    /// The stack's CloudFront public keys (CdnKeyPairId, CdnKeyPairId2)
+    /// when signed.
+    pub key_pair_ids: Vec<String>,
 }
 
 pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
@@ -112,6 +118,12 @@ pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
             retention_days: number("RetentionDays", &param("RetentionDays")),
             retention_years: number("RetentionYears", &param("RetentionYears")),
             probe: false,
+            cdn_access: param("CdnAccess"),
+            key_pair_ids: crate::cdn_key::SLOT_OUTPUTS
+                .iter()
+                .filter_map(|name| state.outputs.get(*name).cloned())
+                .filter(|id| !id.is_empty())
+                .collect(),
         };
         let clients = rt.block_on(Clients::for_endpoint(&state.moto.endpoint()));
         (facts, clients)
@@ -158,6 +170,12 @@ pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
             retention_days,
             retention_years,
             probe: args.probe,
+            cdn_access: value("CdnAccessMode"),
+            key_pair_ids: crate::cdn_key::SLOT_OUTPUTS
+                .iter()
+                .map(|name| value(name))
+                .filter(|id| !id.is_empty())
+                .collect(),
         };
         let clients = rt.block_on(Clients::from_environment(
             Some(region.name.clone()),
