@@ -12,79 +12,14 @@
 //!   (403 on AWS, where the API role has no `s3:ListBucket`).
 
 use bytes::Bytes;
-use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use vaultfront_tests::http::request;
-use vaultfront_tests::{CfnEvent, LambdaEmulator, LocalStack};
+use vaultfront_tests::s3_api::deploy;
+use vaultfront_tests::{LambdaEmulator, LocalStack};
 
-const FUNCTION: &str = "s3-proxy-api";
 const BUCKET: &str = "vault-data";
-const ROLE: &str = "arn:aws:iam::123456789012:role/vault-api-s3";
 /// S3's smallest part but the last is 5 MiB; API Gateway's body limit is 10 MB.
 const PART_SIZE: usize = 8 * 1024 * 1024;
-
-/// Applies the API with `methods` to a fresh REST API on `localstack`; its id.
-async fn deploy(localstack: &LocalStack, lambda: &LambdaEmulator, methods: &[&str]) -> String {
-    let s3 = localstack.s3();
-    let api = localstack
-        .apigateway()
-        .create_rest_api()
-        .name("vault-api")
-        .send()
-        .await
-        .expect("the template's REST API")
-        .id()
-        .expect("an id")
-        .to_owned();
-    let event = CfnEvent::create(
-        "Custom::S3ProxyApi",
-        "ObjectApi",
-        json!({
-            "RestApiId": api,
-            "BucketName": BUCKET,
-            "RoleArn": ROLE,
-            "StageName": "v1",
-            "Methods": methods,
-        }),
-    );
-    s3.create_bucket()
-        .bucket("cfn-responses")
-        .send()
-        .await
-        .expect("sink bucket");
-    let presigned = s3
-        .put_object()
-        .bucket("cfn-responses")
-        .key(&api)
-        .presigned(
-            aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(
-                600,
-            ))
-            .expect("presign duration"),
-        )
-        .await
-        .expect("presign");
-    let invocation = lambda
-        .invoke(FUNCTION, &event.to_json(presigned.uri()))
-        .await;
-    assert_eq!(invocation.status, 200, "{}", invocation.body);
-    let response: Value = serde_json::from_slice(
-        &s3.get_object()
-            .bucket("cfn-responses")
-            .key(&api)
-            .send()
-            .await
-            .expect("the response was delivered")
-            .body
-            .collect()
-            .await
-            .expect("read the response")
-            .into_bytes(),
-    )
-    .expect("the response is JSON");
-    assert_eq!(response["Status"], "SUCCESS", "{response}");
-    api
-}
 
 /// The texts of every element named `name` in an S3 XML answer.
 fn xml_texts(xml: &[u8], name: &str) -> Vec<String> {
@@ -213,7 +148,7 @@ async fn large_objects_go_in_parts_and_come_back_by_ranges_versions_and_conditio
     env.push(("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), "60".into()));
     let lambda = LambdaEmulator::start(&env);
     let api = Api {
-        id: deploy(&localstack, &lambda, &["GET", "HEAD", "PUT"]).await,
+        id: deploy(&localstack, &lambda, BUCKET, &["GET", "HEAD", "PUT"]).await,
         localstack: &localstack,
     };
 

@@ -59,7 +59,7 @@ pub const PROXY_PATH: &str = "/{proxy+}";
 /// also capped at 10 MB by API Gateway itself, whatever this document says.
 pub const INTEGRATION_TIMEOUT_MS: u32 = 29_000;
 /// Response headers passed from S3 to the caller, on every status.
-pub const MAPPED_RESPONSE_HEADERS: [&str; 16] = [
+pub const MAPPED_RESPONSE_HEADERS: [&str; 17] = [
     "Content-Type",
     "Content-Length",
     "ETag",
@@ -76,6 +76,7 @@ pub const MAPPED_RESPONSE_HEADERS: [&str; 16] = [
     "x-amz-checksum-sha1",
     "x-amz-checksum-sha256",
     "x-amz-checksum-type",
+    "x-amz-mp-parts-count",
 ];
 /// Request headers GET and HEAD pass to S3: conditions, and the checksum
 /// mode that makes S3 answer with the object's checksum headers.
@@ -354,7 +355,9 @@ fn forwarded(verb: Verb, multipart: bool) -> Vec<(Location, &'static str)> {
                 forwarded.extend(headers(&[RANGE_HEADER]));
             }
             forwarded.extend(headers(&READ_REQUEST_HEADERS));
-            forwarded.extend(query(&[VERSION_ID]));
+            // partNumber reads one part of a multipart object (its size and
+            // checksum), which is how a client checks a composite checksum.
+            forwarded.extend(query(&[VERSION_ID, PART_NUMBER]));
             if verb == Verb::Get && multipart {
                 forwarded.extend(query(&[UPLOAD_ID]));
                 forwarded.extend(query(&LIST_PARTS_QUERY));
@@ -920,12 +923,13 @@ mod tests {
         names.iter().map(|n| (*n).to_owned()).collect()
     }
 
-    const READS: [&str; 6] = [
+    const READS: [&str; 7] = [
         "header.If-Match",
         "header.If-Modified-Since",
         "header.If-None-Match",
         "header.If-Unmodified-Since",
         "header.x-amz-checksum-mode",
+        "querystring.partNumber",
         "querystring.versionId",
     ];
 
@@ -992,7 +996,7 @@ mod tests {
         assert_eq!(
             forwarded_of(head),
             set(&READS),
-            "HEAD: conditions, checksum mode and versionId, no Range"
+            "HEAD: conditions, checksum mode, versionId and partNumber, no Range"
         );
     }
 
@@ -1042,6 +1046,7 @@ mod tests {
             "x-amz-checksum-sha1",
             "x-amz-checksum-sha256",
             "x-amz-checksum-type",
+            "x-amz-mp-parts-count",
             "Content-Range",
             "Accept-Ranges",
         ];

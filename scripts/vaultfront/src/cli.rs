@@ -10,6 +10,7 @@ commands:
   deploy    preflight, sam build, sam deploy, then print the stack's outputs
   destroy   explain what is retained, then sam delete the stack
   verify    audit a deployed stack (local or AWS): a table of guarantees, PASS or FAIL
+  cp        copy a file to or from the stack's S3 API: cp FILE s3api://KEY, cp s3api://KEY FILE
 
 options (deploy, destroy):
   --stack-name NAME        stack to deploy or delete (default: samconfig.toml's)
@@ -27,6 +28,13 @@ options (verify):
                            delete its version (it must be refused); the probe stays until its
                            default retention ends, which is the point
   --stack-name, --region, --profile as above (AWS), or --local
+
+options (cp SOURCE DESTINATION): one side is s3api://KEY (a key ending in / is a prefix)
+  -r, --recursive          upload every file under a directory, keys below the prefix
+  --api-url URL            the API (default: the stack's ApiInvokeUrl output, from --stack-name)
+  --part-size MIB          part and range size, 5 to 9 (default 8); more goes multipart
+  --parallel N             requests in flight (default 4); memory is about N x part size
+  --stack-name, --region, --profile as above; credentials: the AWS CLI's chain
 
 local mode (deploy, destroy, verify --local): no AWS account needed
   --local                  the stack in moto on loopback: native resources through the SDK,
@@ -47,6 +55,18 @@ pub enum Command {
     Deploy(DeployArgs),
     Destroy(DestroyArgs),
     Verify(VerifyArgs),
+    Cp(CpArgs),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CpArgs {
+    pub source: String,
+    pub destination: String,
+    pub recursive: bool,
+    pub api_url: Option<String>,
+    pub part_size_mib: Option<u64>,
+    pub parallel: Option<usize>,
+    pub target: Target,
 }
 
 /// `--local` and where its state lives.
@@ -106,6 +126,10 @@ pub enum UsageError {
     LocalOnly(String),
     #[error("`{0}` is for AWS and means nothing with --local (moto takes test credentials in us-east-1)")]
     NotWithLocal(String),
+    #[error("`cp` takes a SOURCE and a DESTINATION, one of them s3api://KEY; got {0} path(s)")]
+    CpPaths(usize),
+    #[error("`{option}` takes a whole number, not `{value}`")]
+    NotANumber { option: String, value: String },
     #[error("`--probe` is for AWS: locally moto refuses every object write to the data bucket (the TLS-only Deny on its plain-HTTP endpoint), so there is nothing to probe")]
     ProbeNotLocal,
 }
@@ -169,8 +193,36 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             }
             Ok(Command::Verify(verify))
         }
+        "cp" => {
+            let mut cp = CpArgs::default();
+            let mut paths = Vec::new();
+            let mut options = Options::new("cp", rest);
+            while let Some(option) = options.next_option() {
+                match option.as_str() {
+                    "-r" | "--recursive" => cp.recursive = true,
+                    "--api-url" => cp.api_url = Some(options.value(&option)?),
+                    "--part-size" => cp.part_size_mib = Some(number(&option, &mut options)?),
+                    "--parallel" => cp.parallel = Some(number(&option, &mut options)?),
+                    path if !path.starts_with('-') => paths.push(option.clone()),
+                    _ => target_option(&mut cp.target, &option, &mut options)?,
+                }
+            }
+            let [source, destination] =
+                <[String; 2]>::try_from(paths).map_err(|paths| UsageError::CpPaths(paths.len()))?;
+            cp.source = source;
+            cp.destination = destination;
+            Ok(Command::Cp(cp))
+        }
         other => Err(UsageError::UnknownCommand(other.to_owned())),
     }
+}
+
+fn number<T: std::str::FromStr>(option: &str, options: &mut Options<'_>) -> Result<T, UsageError> {
+    let value = options.value(option)?;
+    value.parse().map_err(|_| UsageError::NotANumber {
+        option: option.to_owned(),
+        value,
+    })
 }
 
 fn no_options(command: &str, rest: &[String]) -> Result<(), UsageError> {
@@ -283,6 +335,37 @@ mod tests {
     fn parse_words(words: &str) -> Result<Command, UsageError> {
         let args: Vec<String> = words.split_whitespace().map(str::to_owned).collect();
         parse(&args)
+    }
+
+    #[test]
+    fn cp_takes_two_paths_and_its_options() {
+        assert_eq!(
+            parse_words("cp -r data s3api://sets/ --parallel 8 --part-size=6 --stack-name vault --api-url http://x/v1"),
+            Ok(Command::Cp(CpArgs {
+                source: "data".into(),
+                destination: "s3api://sets/".into(),
+                recursive: true,
+                api_url: Some("http://x/v1".into()),
+                part_size_mib: Some(6),
+                parallel: Some(8),
+                target: Target {
+                    stack_name: Some("vault".into()),
+                    ..Target::default()
+                },
+            }))
+        );
+        assert_eq!(parse_words("cp a"), Err(UsageError::CpPaths(1)));
+        assert_eq!(
+            parse_words("cp a s3api://b --parallel many"),
+            Err(UsageError::NotANumber {
+                option: "--parallel".into(),
+                value: "many".into()
+            })
+        );
+        assert!(matches!(
+            parse_words("cp a s3api://b --bogus"),
+            Err(UsageError::UnknownOption { .. })
+        ));
     }
 
     #[test]

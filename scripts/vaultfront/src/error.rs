@@ -51,6 +51,8 @@ pub enum Error {
     Local(#[from] LocalError),
     #[error("{0} guarantee(s) FAILED (see the table above)")]
     VerifyFailed(usize),
+    #[error("cp: {0}")]
+    Cp(crate::cp::CpError),
 }
 
 impl Error {

@@ -8,6 +8,7 @@ mod artifacts;
 mod build;
 mod check;
 mod cli;
+mod cp;
 mod deploy;
 mod destroy;
 mod error;
@@ -49,6 +50,10 @@ fn run() -> Result<(), Error> {
         println!("{}", cli::USAGE);
         return Ok(());
     }
+    // Needs no checkout: it talks to a deployed stack's API.
+    if let Command::Cp(args) = &command {
+        return cp::run(args).map_err(Error::Cp);
+    }
     let project = Project::open(Environment::from_process())?;
     match command {
         Command::Help => Ok(()),
@@ -62,5 +67,6 @@ fn run() -> Result<(), Error> {
         Command::Destroy(args) if args.local.enabled => local_stack::destroy(&project, &args),
         Command::Destroy(args) => destroy::destroy(&project, &args),
         Command::Verify(args) => verify::verify(&project, &args),
+        Command::Cp(_) => Ok(()),
     }
 }
