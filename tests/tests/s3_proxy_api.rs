@@ -496,10 +496,10 @@ async fn ranged_conditional_versioned_and_multipart_methods_read_back_from_moto(
     );
 
     let reads = [
-        "header.If-Match",
-        "header.If-None-Match",
-        "header.If-Modified-Since",
-        "header.If-Unmodified-Since",
+        "header.if-match",
+        "header.if-none-match",
+        "header.if-modified-since",
+        "header.if-unmodified-since",
         "header.x-amz-checksum-mode",
         "querystring.versionId",
         "querystring.partNumber",
@@ -513,7 +513,7 @@ async fn ranged_conditional_versioned_and_multipart_methods_read_back_from_moto(
     ];
     let mut get: Vec<&str> = reads.to_vec();
     get.extend([
-        "header.Range",
+        "header.range",
         "querystring.uploadId",
         "querystring.max-parts",
         "querystring.part-number-marker",

@@ -30,7 +30,9 @@
 //!   Gateway cannot route by query string (and `{proxy+}` can have no child
 //!   resource). So each method maps the query parameters of S3's own forms
 //!   through to the integration, and S3 chooses the call: with PUT enabled,
-//!   `POST ?uploads` (create), `PUT ?partNumber=&uploadId=` (part),
+//!   `POST ?uploads=1` (create: API Gateway forwards no query parameter
+//!   without a value, so the caller gives S3's valueless `uploads` one),
+//!   `PUT ?partNumber=&uploadId=` (part),
 //!   `POST ?uploadId=` (complete), `DELETE ?uploadId=` (abort) and
 //!   `GET ?uploadId=` (list parts). A parameter not mapped never reaches S3.
 //! - Never forwarded: `versionId` on DELETE (it would remove a version
@@ -79,16 +81,18 @@ pub const MAPPED_RESPONSE_HEADERS: [&str; 17] = [
     "x-amz-mp-parts-count",
 ];
 /// Request headers GET and HEAD pass to S3: conditions, and the checksum
-/// mode that makes S3 answer with the object's checksum headers.
+/// mode that makes S3 answer with the object's checksum headers. Lower
+/// case: API Gateway maps a request header by its exact name, and HTTP/2
+/// and most HTTP libraries send names in lower case.
 pub const READ_REQUEST_HEADERS: [&str; 5] = [
-    "If-Match",
-    "If-None-Match",
-    "If-Modified-Since",
-    "If-Unmodified-Since",
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
     "x-amz-checksum-mode",
 ];
 /// Only GET reads a byte range.
-pub const RANGE_HEADER: &str = "Range";
+pub const RANGE_HEADER: &str = "range";
 /// Request headers a multipart create or complete (POST) passes to S3: the
 /// algorithm every part must then carry, and the object's checksum.
 pub const POST_REQUEST_HEADERS: [&str; 8] = [
@@ -924,10 +928,10 @@ mod tests {
     }
 
     const READS: [&str; 7] = [
-        "header.If-Match",
-        "header.If-Modified-Since",
-        "header.If-None-Match",
-        "header.If-Unmodified-Since",
+        "header.if-match",
+        "header.if-modified-since",
+        "header.if-none-match",
+        "header.if-unmodified-since",
         "header.x-amz-checksum-mode",
         "querystring.partNumber",
         "querystring.versionId",
@@ -990,7 +994,7 @@ mod tests {
         let document = render(&spec(&[Verb::Get, Verb::Head]), TARGET).served;
         let get = &document["paths"][PROXY_PATH]["get"];
         let mut wanted = set(&READS);
-        wanted.insert("header.Range".into());
+        wanted.insert("header.range".into());
         assert_eq!(forwarded_of(get), wanted, "no multipart query without PUT");
         let head = &document["paths"][PROXY_PATH]["head"];
         assert_eq!(
@@ -1127,7 +1131,7 @@ mod tests {
         );
         let mut get = set(&READS);
         get.extend(set(&[
-            "header.Range",
+            "header.range",
             "querystring.uploadId",
             "querystring.max-parts",
             "querystring.part-number-marker",

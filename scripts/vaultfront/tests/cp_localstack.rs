@@ -149,7 +149,7 @@ async fn cp_uploads_in_parts_resumes_and_downloads_by_ranges() {
     let base = api_url.trim_end_matches('/');
     let create = vaultfront_tests::http::request(
         "POST",
-        &format!("{base}/{resumed_key}?uploads="),
+        &format!("{base}/{resumed_key}?uploads=1"),
         &[("x-amz-checksum-algorithm", "SHA256")],
         bytes::Bytes::new(),
     )

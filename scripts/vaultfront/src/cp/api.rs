@@ -60,7 +60,7 @@ impl Api {
         })
     }
 
-    /// The URL of `key` with `query` (S3's own forms: `uploads` has no value).
+    /// The URL of `key` with `query`.
     pub fn url(&self, key: &str, query: &[(&str, &str)]) -> String {
         let mut url = format!("{}/{}", self.base, encode_key(key));
         for (i, (name, value)) in query.iter().enumerate() {

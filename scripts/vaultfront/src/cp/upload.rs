@@ -163,7 +163,9 @@ async fn create(api: &Api, key: &str) -> Result<String, CpError> {
         .send(
             "POST",
             key,
-            &[("uploads", "")],
+            // S3's form has no value, but API Gateway forwards no query
+            // parameter without one; S3 reads `uploads` by its name.
+            &[("uploads", "1")],
             &[
                 ("content-type", "application/octet-stream"),
                 ("x-amz-checksum-algorithm", "SHA256"),
