@@ -94,7 +94,10 @@ impl Api<'_> {
         let (status, _, _) = self
             .call("POST", &format!("{key}?uploads"), &headers, b"")
             .await;
-        assert_ne!(status, 200, "the bare S3 form does not reach S3 as a create");
+        assert_ne!(
+            status, 200,
+            "the bare S3 form does not reach S3 as a create"
+        );
         let (status, _, body) = self
             .call("POST", &format!("{key}?uploads=1"), &headers, b"")
             .await;
