@@ -115,34 +115,15 @@ impl Api {
             .provide_credentials()
             .await
             .map_err(|err| CpError::Credentials(err.to_string()))?;
-        let identity = credentials.into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("execute-api")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|err| CpError::Transport(format!("signing: {err}")))?
-            .into();
-        let signable = SignableRequest::new(
+        let request = signed_request(
             method,
             url,
-            headers.iter().copied(),
-            SignableBody::Bytes(&body),
-        )
-        .map_err(|err| CpError::Transport(format!("signing {url}: {err}")))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|err| CpError::Transport(format!("signing {url}: {err}")))?
-            .into_parts();
-        let mut request = http::Request::builder().method(method).uri(url);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let mut request = request
-            .body(Full::new(body))
-            .map_err(|err| CpError::Transport(format!("{method} {url}: {err}")))?;
-        instructions.apply_to_request_http1x(&mut request);
+            headers,
+            body,
+            credentials,
+            &self.region,
+            SystemTime::now(),
+        )?;
         let response = self
             .client
             .request(request)
@@ -162,6 +143,46 @@ impl Api {
             body,
         })
     }
+}
+
+/// The request, signed with SigV4 for `execute-api` in `region` at `time`.
+fn signed_request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+    credentials: aws_credential_types::Credentials,
+    region: &str,
+    time: SystemTime,
+) -> Result<http::Request<Full<Bytes>>, CpError> {
+    let signing = |err: &dyn std::fmt::Display| CpError::Signing(format!("{method} {url}: {err}"));
+    let identity = credentials.into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("execute-api")
+        .time(time)
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|err| signing(&err))?
+        .into();
+    let signable = SignableRequest::new(
+        method,
+        url,
+        headers.iter().copied(),
+        SignableBody::Bytes(&body),
+    )
+    .map_err(|err| signing(&err))?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|err| signing(&err))?
+        .into_parts();
+    let mut request = http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut request = request.body(Full::new(body)).map_err(|err| signing(&err))?;
+    instructions.apply_to_request_http1x(&mut request);
+    Ok(request)
 }
 
 /// A key as a URL path: each segment percent-encoded, `/` kept.
@@ -186,6 +207,44 @@ const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUME
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requests_are_signed_for_execute_api_in_the_region() {
+        let credentials = aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            Some("session-token".into()),
+            None,
+            "test",
+        );
+        // 2026-12-02T20:00:00Z
+        let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_796_241_600);
+        let request = signed_request(
+            "PUT",
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/v1/a/b.txt?partNumber=1&uploadId=u",
+            &[("x-amz-checksum-sha256", "c2hh")],
+            Bytes::from_static(b"part"),
+            credentials,
+            "eu-west-1",
+            time,
+        )
+        .unwrap();
+        let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+        let authorization = header("authorization").expect("signed");
+        assert!(
+            authorization.starts_with(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261202/eu-west-1/execute-api/aws4_request"
+            ),
+            "{authorization}"
+        );
+        assert!(
+            authorization.contains("x-amz-checksum-sha256"),
+            "the part's checksum is signed: {authorization}"
+        );
+        assert_eq!(header("x-amz-date"), Some("20261202T200000Z"));
+        assert_eq!(header("x-amz-security-token"), Some("session-token"));
+        assert_eq!(header("x-amz-checksum-sha256"), Some("c2hh"));
+    }
 
     #[test]
     fn keys_keep_their_slashes_and_escape_the_rest() {

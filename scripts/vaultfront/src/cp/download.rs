@@ -183,9 +183,11 @@ async fn fetch(
     }
     let reply = api.send("GET", key, &query, &headers, Bytes::new()).await?;
     match reply.status {
-        412 => return Err(CpError::Answer(format!(
+        412 => {
+            return Err(CpError::Answer(format!(
             "s3api://{key} changed during the download (its ETag no longer matches); run it again"
-        ))),
+        )))
+        }
         // A range of an empty object.
         416 if index == 0 => return Ok(None),
         _ => check(&reply, "GET", key)?,

@@ -35,6 +35,8 @@ pub enum CpError {
     Credentials(String),
     #[error("{0}")]
     Transport(String),
+    #[error("signing {0}")]
+    Signing(String),
     #[error("{0}")]
     Answer(String),
     #[error("{method} s3api://{key}: 404, no such key (or no such upload)")]
