@@ -242,6 +242,49 @@ async fn cp_uploads_in_parts_resumes_and_downloads_by_ranges() {
         .into_bytes();
     assert!(stored[..] == data[..], "the resumed upload is whole");
 
+    // A directory (-r): small files, one PUT each with its checksum; one
+    // comes back by a ranged read checked against its whole SHA-256.
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("labels")).unwrap();
+    std::fs::write(tree.join("README.txt"), b"a small dataset\n").unwrap();
+    std::fs::write(tree.join("labels/train.txt"), b"cat\ndog\n").unwrap();
+    let up = cp(
+        &localstack,
+        &api_url,
+        &cache,
+        &["-r", tree.to_str().unwrap(), "s3api://sets/small"],
+    );
+    assert!(up.status.success(), "{}", text(&up.stderr));
+    let head = s3
+        .head_object()
+        .bucket(BUCKET)
+        .key("sets/small/labels/train.txt")
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .expect("the file is under the prefix");
+    assert!(
+        head.checksum_sha256().is_some(),
+        "the PUT carried its SHA-256"
+    );
+    let small = dir.join("train.txt");
+    let down = cp(
+        &localstack,
+        &api_url,
+        &cache,
+        &[
+            "s3api://sets/small/labels/train.txt",
+            small.to_str().unwrap(),
+        ],
+    );
+    assert!(down.status.success(), "{}", text(&down.stderr));
+    assert_eq!(std::fs::read(&small).unwrap(), b"cat\ndog\n");
+    assert!(
+        !text(&down.stderr).contains("not verified"),
+        "{}",
+        text(&down.stderr)
+    );
+
     // A missing key: a message that says what it means.
     let missing = cp(
         &localstack,
