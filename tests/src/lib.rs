@@ -12,6 +12,7 @@ pub mod lambda;
 pub mod localstack;
 pub mod moto;
 pub mod process;
+pub mod s3_api;
 pub mod sink;
 
 pub use event::{stringify, CfnEvent};

@@ -265,7 +265,7 @@ async fn create_noop_update_update_and_delete_against_moto() {
             .collect();
         assert_eq!(
             statuses,
-            ["200", "400", "403", "404", "500", "502", "503"].into(),
+            ["200", "206", "304", "400", "403", "404", "412", "416", "500", "502", "503"].into(),
             "{verb}: errors keep their own codes"
         );
     }
@@ -462,6 +462,170 @@ async fn create_noop_update_update_and_delete_against_moto() {
     let (again, calls) = h.answer(&create.delete(&physical_id)).await;
     assert_eq!(again["Status"], "SUCCESS", "{again}");
     assert_eq!(calls.writes(), 0, "{calls:?}");
+}
+
+/// The S3 protocol's large-object forms, as moto reads them back after a
+/// Create with PUT: every method, every forwarded parameter, every status
+/// and every declared header. Expectations are written out here, not taken
+/// from the handler, so that a mapping dropped from the document fails.
+#[tokio::test]
+async fn ranged_conditional_versioned_and_multipart_methods_read_back_from_moto() {
+    let h = Harness::start();
+    let api = h.rest_api("vault-api").await;
+    let create = CfnEvent::create(
+        RESOURCE_TYPE,
+        "ObjectApi",
+        properties(&api, json!({"Methods": ["GET", "HEAD", "PUT"]})),
+    );
+    let (created, _) = h.answer(&create).await;
+    assert_eq!(created["Status"], "SUCCESS", "{created}");
+
+    let methods = h.methods(&api).await;
+    let keys: BTreeSet<&str> = methods.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "DELETE /{proxy+}",
+            "GET /{proxy+}",
+            "HEAD /{proxy+}",
+            "POST /{proxy+}",
+            "PUT /{proxy+}"
+        ]
+        .into(),
+        "PUT brings POST (multipart create/complete) and DELETE (abort only)"
+    );
+
+    let reads = [
+        "header.if-match",
+        "header.if-none-match",
+        "header.if-modified-since",
+        "header.if-unmodified-since",
+        "header.x-amz-checksum-mode",
+        "querystring.versionId",
+        "querystring.partNumber",
+    ];
+    let checksums = [
+        "header.x-amz-checksum-crc32",
+        "header.x-amz-checksum-crc32c",
+        "header.x-amz-checksum-crc64nvme",
+        "header.x-amz-checksum-sha1",
+        "header.x-amz-checksum-sha256",
+    ];
+    let mut get: Vec<&str> = reads.to_vec();
+    get.extend([
+        "header.range",
+        "querystring.uploadId",
+        "querystring.max-parts",
+        "querystring.part-number-marker",
+    ]);
+    let mut put: Vec<&str> = checksums.to_vec();
+    put.extend([
+        "header.Content-Type",
+        "header.Content-MD5",
+        "header.x-amz-sdk-checksum-algorithm",
+        "querystring.partNumber",
+        "querystring.uploadId",
+    ]);
+    let mut post: Vec<&str> = checksums.to_vec();
+    post.extend([
+        "header.Content-Type",
+        "header.x-amz-checksum-algorithm",
+        "header.x-amz-checksum-type",
+        "querystring.uploads",
+        "querystring.uploadId",
+    ]);
+    let expected: [(&str, Vec<&str>); 5] = [
+        ("GET", get),
+        ("HEAD", reads.to_vec()),
+        ("PUT", put),
+        ("POST", post),
+        // Never versionId (a permanent delete) on DELETE.
+        ("DELETE", vec!["querystring.uploadId"]),
+    ];
+    for (verb, forwarded) in expected {
+        let method = &methods[&format!("{verb} /{{proxy+}}")];
+        let integration = method.method_integration().expect("an integration");
+        assert_eq!(integration.http_method(), Some(verb));
+        let mut wanted: BTreeMap<String, String> = forwarded
+            .iter()
+            .map(|name| {
+                (
+                    format!("integration.request.{name}"),
+                    format!("method.request.{name}"),
+                )
+            })
+            .collect();
+        wanted.insert(
+            "integration.request.path.key".into(),
+            "method.request.path.proxy".into(),
+        );
+        let found: BTreeMap<String, String> = integration
+            .request_parameters()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        assert_eq!(found, wanted, "{verb}: what reaches S3");
+        for key in found.keys() {
+            assert!(
+                !key.to_ascii_lowercase().contains("object-lock")
+                    && !key.to_ascii_lowercase().contains("bypass-governance"),
+                "{verb}: {key}"
+            );
+        }
+
+        // moto's PutRestApi keeps no method request parameters, no request
+        // validator and no method response headers (it calls PutMethod and
+        // PutMethodResponse without them): their declarations are held by
+        // the unit tests on the rendered document, and the validator's
+        // refusal of a DELETE without uploadId by the LocalStack data-path test.
+        let responses = integration
+            .integration_responses()
+            .cloned()
+            .unwrap_or_default();
+        let by_status: BTreeMap<&str, &aws_sdk_apigateway::types::IntegrationResponse> = responses
+            .values()
+            .map(|r| (r.status_code().unwrap_or_default(), r))
+            .collect();
+        let success = if verb == "DELETE" { "204" } else { "200" };
+        let statuses: BTreeSet<&str> = by_status.keys().copied().collect();
+        assert_eq!(
+            statuses,
+            [success, "206", "304", "400", "403", "404", "412", "416", "500", "502", "503"].into(),
+            "{verb}"
+        );
+        assert_eq!(by_status["206"].selection_pattern(), Some("206"));
+        assert_eq!(by_status["304"].selection_pattern(), Some("304"));
+        assert_eq!(by_status["412"].selection_pattern(), Some("412"));
+        assert_eq!(by_status["416"].selection_pattern(), Some("416"));
+        let method_responses = method.method_responses().cloned().unwrap_or_default();
+        for (status, response) in &by_status {
+            assert!(
+                method_responses.contains_key(*status),
+                "{verb}: status {status} has a method response"
+            );
+            let mapped = response.response_parameters().cloned().unwrap_or_default();
+            for header in [
+                "Content-Range",
+                "Accept-Ranges",
+                "Last-Modified",
+                "x-amz-version-id",
+                "Cache-Control",
+                "Content-Encoding",
+                "Content-Disposition",
+                "x-amz-checksum-sha256",
+                "x-amz-checksum-crc64nvme",
+                "x-amz-mp-parts-count",
+            ] {
+                let target = format!("method.response.header.{header}");
+                assert_eq!(
+                    mapped.get(&target).map(String::as_str),
+                    Some(format!("integration.response.header.{header}").as_str()),
+                    "{verb} {status}: {header} mapped"
+                );
+            }
+        }
+    }
 }
 
 /// What every access-log line must say: the request, the caller, what was
@@ -931,7 +1095,7 @@ async fn objects_are_served_through_the_api_on_localstack() {
     }
     assert_eq!(
         authorization,
-        ["GET", "HEAD", "PUT"]
+        ["DELETE", "GET", "HEAD", "POST", "PUT"]
             .map(|verb| (format!("{verb} /{{proxy+}}"), "AWS_IAM".to_owned()))
             .into(),
         "{}",

@@ -19,9 +19,28 @@
 //!   `contentHandling` on the S3 integrations, so bodies pass through as bytes
 //!   both ways.
 //! - Responses: S3's status classes are kept apart with disjoint selection
-//!   patterns (success, 400, 403, 404, 500, 503, and a default of 502 for
-//!   anything unexpected), never a catch-all 200. Every mapped header is
-//!   declared on its method response, which API Gateway requires.
+//!   patterns (success, 206, 304, 400, 403, 404, 412, 416, 500, 503, and a
+//!   default of 502 for anything unexpected), never a catch-all 200. Every
+//!   mapped header is declared on its method response, which API Gateway
+//!   requires.
+//! - Reads (GET, HEAD) forward `Range`, the four conditional headers,
+//!   `x-amz-checksum-mode` and `?versionId=`, so a client reads an object in
+//!   pieces under API Gateway's 10 MB, revalidates, and reads old versions.
+//! - S3's protocol tells its calls apart by query string on one path, and API
+//!   Gateway cannot route by query string (and `{proxy+}` can have no child
+//!   resource). So each method maps the query parameters of S3's own forms
+//!   through to the integration, and S3 chooses the call: with PUT enabled,
+//!   `POST ?uploads=1` (create: API Gateway forwards no query parameter
+//!   without a value, so the caller gives S3's valueless `uploads` one),
+//!   `PUT ?partNumber=&uploadId=` (part),
+//!   `POST ?uploadId=` (complete), `DELETE ?uploadId=` (abort) and
+//!   `GET ?uploadId=` (list parts). A parameter not mapped never reaches S3.
+//! - Never forwarded: `versionId` on DELETE (it would remove a version
+//!   for good) and any `x-amz-object-lock-*` or
+//!   `x-amz-bypass-governance-retention` header (a caller's retention could
+//!   be shorter than the bucket's default). With PUT but not DELETE enabled,
+//!   DELETE exists only to abort an upload: `uploadId` is required there and
+//!   API Gateway's own validator refuses a DELETE without it.
 //! - PUT forwards `Content-Type` and the integrity headers S3 accepts
 //!   (Object Lock refuses a write with retention that carries none):
 //!   `Content-MD5` and the flexible checksums `x-amz-checksum-*` with
@@ -35,14 +54,68 @@
 use crate::digest::sha256_hex;
 use crate::properties::{Authorization, Spec, Verb};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const PROXY_PATH: &str = "/{proxy+}";
 /// API Gateway's longest integration timeout for REST APIs (29 s); bodies are
 /// also capped at 10 MB by API Gateway itself, whatever this document says.
 pub const INTEGRATION_TIMEOUT_MS: u32 = 29_000;
-/// Response headers passed from S3 to the caller.
-pub const MAPPED_RESPONSE_HEADERS: [&str; 3] = ["Content-Type", "Content-Length", "ETag"];
+/// Response headers passed from S3 to the caller, on every status.
+pub const MAPPED_RESPONSE_HEADERS: [&str; 17] = [
+    "Content-Type",
+    "Content-Length",
+    "ETag",
+    "Accept-Ranges",
+    "Content-Range",
+    "Last-Modified",
+    "Cache-Control",
+    "Content-Encoding",
+    "Content-Disposition",
+    "x-amz-version-id",
+    "x-amz-checksum-crc32",
+    "x-amz-checksum-crc32c",
+    "x-amz-checksum-crc64nvme",
+    "x-amz-checksum-sha1",
+    "x-amz-checksum-sha256",
+    "x-amz-checksum-type",
+    "x-amz-mp-parts-count",
+];
+/// Request headers GET and HEAD pass to S3: conditions, and the checksum
+/// mode that makes S3 answer with the object's checksum headers. Lower
+/// case: API Gateway maps a request header by its exact name, and HTTP/2
+/// and most HTTP libraries send names in lower case.
+pub const READ_REQUEST_HEADERS: [&str; 5] = [
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+    "x-amz-checksum-mode",
+];
+/// Only GET reads a byte range.
+pub const RANGE_HEADER: &str = "range";
+/// Request headers a multipart create or complete (POST) passes to S3: the
+/// algorithm every part must then carry, and the object's checksum.
+pub const POST_REQUEST_HEADERS: [&str; 8] = [
+    "Content-Type",
+    "x-amz-checksum-algorithm",
+    "x-amz-checksum-type",
+    "x-amz-checksum-crc32",
+    "x-amz-checksum-crc32c",
+    "x-amz-checksum-crc64nvme",
+    "x-amz-checksum-sha1",
+    "x-amz-checksum-sha256",
+];
+/// Reads an old version (GET, HEAD); never mapped on DELETE.
+pub const VERSION_ID: &str = "versionId";
+/// Names one multipart upload (part, complete, abort, list parts).
+pub const UPLOAD_ID: &str = "uploadId";
+/// Starts a multipart upload; S3's form carries no value (`?uploads`).
+pub const UPLOADS: &str = "uploads";
+pub const PART_NUMBER: &str = "partNumber";
+/// ListParts pages at 1,000 parts.
+pub const LIST_PARTS_QUERY: [&str; 2] = ["max-parts", "part-number-marker"];
+/// The validator that makes API Gateway refuse a request missing a required parameter.
+const PARAMETER_VALIDATOR: &str = "params";
 /// Request headers a PUT passes to S3.
 pub const PUT_REQUEST_HEADERS: [&str; 8] = [
     "Content-Type",
@@ -171,14 +244,31 @@ pub struct StatusMapping {
 
 /// How S3's status codes become the API's, for `verb`.
 pub fn status_mappings(verb: Verb) -> Vec<StatusMapping> {
-    const SUCCESS: StatusPattern = StatusPattern(&[[d(2), Digits::ANY, Digits::ANY]]);
+    // Every 2xx but 206.
+    const SUCCESS: StatusPattern = StatusPattern(&[
+        [d(2), d(0), Digits::range(0, 5).or(Digits::range(7, 9))],
+        [d(2), Digits::range(1, 9), Digits::ANY],
+    ]);
+    // A ranged read: the caller needs to know it got part of the object.
+    const PARTIAL: StatusPattern = StatusPattern(&[[d(2), d(0), d(6)]]);
+    // A conditional read whose entity tag or date still matches: no body.
+    const NOT_MODIFIED: StatusPattern = StatusPattern(&[[d(3), d(0), d(4)]]);
     const FORBIDDEN: StatusPattern = StatusPattern(&[[d(4), d(0), d(3)]]);
     const NOT_FOUND: StatusPattern = StatusPattern(&[[d(4), d(0), d(4)]]);
-    // Every other 4xx: 400-402, 405-409, 410-499 (S3's InvalidDigest,
-    // EntityTooLarge, PreconditionFailed, ...).
+    const PRECONDITION_FAILED: StatusPattern = StatusPattern(&[[d(4), d(1), d(2)]]);
+    const RANGE_NOT_SATISFIABLE: StatusPattern = StatusPattern(&[[d(4), d(1), d(6)]]);
+    // Every other 4xx: 400-402, 405-411, 413-415, 417-499 (S3's
+    // InvalidDigest, EntityTooLarge, InvalidPart, ...).
     const OTHER_CLIENT: StatusPattern = StatusPattern(&[
         [d(4), d(0), Digits::range(0, 2).or(Digits::range(5, 9))],
-        [d(4), Digits::range(1, 9), Digits::ANY],
+        [
+            d(4),
+            d(1),
+            Digits::range(0, 1)
+                .or(Digits::range(3, 5))
+                .or(Digits::range(7, 9)),
+        ],
+        [d(4), Digits::range(2, 9), Digits::ANY],
     ]);
     // S3's SlowDown: the caller must back off, so it keeps its code.
     const SLOW_DOWN: StatusPattern = StatusPattern(&[[d(5), d(0), d(3)]]);
@@ -186,33 +276,23 @@ pub fn status_mappings(verb: Verb) -> Vec<StatusMapping> {
         [d(5), d(0), Digits::range(0, 2).or(Digits::range(4, 9))],
         [d(5), Digits::range(1, 9), Digits::ANY],
     ]);
-    // S3 answers a DeleteObject with 204 and no body.
+    // S3 answers a DeleteObject (and an AbortMultipartUpload) with 204 and no body.
     let success = if verb == Verb::Delete { 204 } else { 200 };
+    let mapping = |pattern, status| StatusMapping {
+        pattern: Some(pattern),
+        status,
+    };
     vec![
-        StatusMapping {
-            pattern: Some(SUCCESS),
-            status: success,
-        },
-        StatusMapping {
-            pattern: Some(OTHER_CLIENT),
-            status: 400,
-        },
-        StatusMapping {
-            pattern: Some(FORBIDDEN),
-            status: 403,
-        },
-        StatusMapping {
-            pattern: Some(NOT_FOUND),
-            status: 404,
-        },
-        StatusMapping {
-            pattern: Some(OTHER_SERVER),
-            status: 500,
-        },
-        StatusMapping {
-            pattern: Some(SLOW_DOWN),
-            status: 503,
-        },
+        mapping(SUCCESS, success),
+        mapping(PARTIAL, 206),
+        mapping(NOT_MODIFIED, 304),
+        mapping(OTHER_CLIENT, 400),
+        mapping(FORBIDDEN, 403),
+        mapping(NOT_FOUND, 404),
+        mapping(PRECONDITION_FAILED, 412),
+        mapping(RANGE_NOT_SATISFIABLE, 416),
+        mapping(OTHER_SERVER, 500),
+        mapping(SLOW_DOWN, 503),
         StatusMapping {
             pattern: None,
             status: UNEXPECTED_STATUS,
@@ -236,6 +316,81 @@ pub struct MethodSpec {
     pub verb: Verb,
     pub authorization: Authorization,
     pub integration: IntegrationSpec,
+    /// Method request parameters (`method.request.querystring.uploadId`)
+    /// API Gateway must refuse a request without.
+    pub required_parameters: BTreeSet<String>,
+}
+
+/// Where a forwarded request parameter comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Location {
+    Header,
+    Query,
+}
+
+impl Location {
+    fn mapping_name(self) -> &'static str {
+        match self {
+            Location::Header => "header",
+            Location::Query => "querystring",
+        }
+    }
+}
+
+/// What `verb` forwards to S3, besides the key. `multipart`: PUT is
+/// enabled, so the multipart forms are served too.
+fn forwarded(verb: Verb, multipart: bool) -> Vec<(Location, &'static str)> {
+    let headers = |names: &[&'static str]| {
+        names
+            .iter()
+            .map(|n| (Location::Header, *n))
+            .collect::<Vec<_>>()
+    };
+    let query = |names: &[&'static str]| {
+        names
+            .iter()
+            .map(|n| (Location::Query, *n))
+            .collect::<Vec<_>>()
+    };
+    let mut forwarded = Vec::new();
+    match verb {
+        Verb::Get | Verb::Head => {
+            if verb == Verb::Get {
+                forwarded.extend(headers(&[RANGE_HEADER]));
+            }
+            forwarded.extend(headers(&READ_REQUEST_HEADERS));
+            // partNumber reads one part of a multipart object (its size and
+            // checksum), which is how a client checks a composite checksum.
+            forwarded.extend(query(&[VERSION_ID, PART_NUMBER]));
+            if verb == Verb::Get && multipart {
+                forwarded.extend(query(&[UPLOAD_ID]));
+                forwarded.extend(query(&LIST_PARTS_QUERY));
+            }
+        }
+        Verb::Put => {
+            forwarded.extend(headers(&PUT_REQUEST_HEADERS));
+            forwarded.extend(query(&[PART_NUMBER, UPLOAD_ID]));
+        }
+        Verb::Post => {
+            forwarded.extend(headers(&POST_REQUEST_HEADERS));
+            forwarded.extend(query(&[UPLOADS, UPLOAD_ID]));
+        }
+        // Never versionId: deleting a version is permanent.
+        Verb::Delete if multipart => forwarded.extend(query(&[UPLOAD_ID])),
+        Verb::Delete => {}
+    }
+    forwarded
+}
+
+/// The verbs rendered for `asked`: PUT brings POST (multipart create and
+/// complete) and, if DELETE was not asked for, a DELETE that only aborts.
+fn rendered_verbs(asked: &BTreeSet<Verb>) -> BTreeSet<Verb> {
+    let mut verbs = asked.clone();
+    if asked.contains(&Verb::Put) {
+        verbs.insert(Verb::Post);
+        verbs.insert(Verb::Delete);
+    }
+    verbs
 }
 
 /// Every method the document defines, in document order.
@@ -244,20 +399,24 @@ pub fn methods(spec: &Spec, target: Target<'_>) -> Vec<MethodSpec> {
         "arn:{}:apigateway:{}:s3:path/{}/{}{{key}}",
         target.partition, target.region, spec.bucket, spec.key_prefix
     );
-    spec.verbs
-        .iter()
-        .map(|&verb| {
+    let multipart = spec.verbs.contains(&Verb::Put);
+    rendered_verbs(&spec.verbs)
+        .into_iter()
+        .map(|verb| {
             let mut request_parameters = BTreeMap::from([(
                 "integration.request.path.key".to_owned(),
                 "method.request.path.proxy".to_owned(),
             )]);
-            if verb == Verb::Put {
-                for header in PUT_REQUEST_HEADERS {
-                    request_parameters.insert(
-                        format!("integration.request.header.{header}"),
-                        format!("method.request.header.{header}"),
-                    );
-                }
+            for (location, name) in forwarded(verb, multipart) {
+                let kind = location.mapping_name();
+                request_parameters.insert(
+                    format!("integration.request.{kind}.{name}"),
+                    format!("method.request.{kind}.{name}"),
+                );
+            }
+            let mut required_parameters = BTreeSet::new();
+            if verb == Verb::Delete && !spec.verbs.contains(&Verb::Delete) {
+                required_parameters.insert(format!("method.request.querystring.{UPLOAD_ID}"));
             }
             MethodSpec {
                 path: PROXY_PATH,
@@ -269,6 +428,7 @@ pub fn methods(spec: &Spec, target: Target<'_>) -> Vec<MethodSpec> {
                     credentials: spec.role_arn.clone(),
                     request_parameters,
                 },
+                required_parameters,
             }
         })
         .collect()
@@ -324,6 +484,14 @@ pub fn render(spec: &Spec, target: Target<'_>) -> Rendered {
         "paths": paths,
         "x-amazon-apigateway-binary-media-types": ["*/*"],
     });
+    if methods(spec, target)
+        .iter()
+        .any(|m| !m.required_parameters.is_empty())
+    {
+        served["x-amazon-apigateway-request-validators"] = json!({
+            PARAMETER_VALIDATOR: {"validateRequestParameters": true, "validateRequestBody": false}
+        });
+    }
     if spec.authorization == Authorization::AwsIam {
         served["components"] = json!({
             "securitySchemes": {
@@ -368,7 +536,10 @@ fn canonical_json(value: &Value) -> String {
 }
 
 fn operation(method: &MethodSpec) -> Value {
-    let mut operation = s3_operation(&method.integration);
+    let mut operation = s3_operation(&method.integration, &method.required_parameters);
+    if !method.required_parameters.is_empty() {
+        operation["x-amazon-apigateway-request-validator"] = json!(PARAMETER_VALIDATOR);
+    }
     if method.authorization == Authorization::AwsIam {
         operation["security"] = json!([{ SECURITY_SCHEME: [] }]);
     }
@@ -396,7 +567,7 @@ fn header_mappings() -> Value {
         .into()
 }
 
-fn s3_operation(integration: &IntegrationSpec) -> Value {
+fn s3_operation(integration: &IntegrationSpec, required: &BTreeSet<String>) -> Value {
     let IntegrationSpec {
         http_method: verb,
         uri,
@@ -407,10 +578,23 @@ fn s3_operation(integration: &IntegrationSpec) -> Value {
     let mut parameters = vec![json!({
         "name": "proxy", "in": "path", "required": true, "schema": {"type": "string"}
     })];
-    if verb == Verb::Put {
-        parameters.extend(PUT_REQUEST_HEADERS.iter().map(|header| {
-            json!({"name": header, "in": "header", "required": false, "schema": {"type": "string"}})
-        }));
+    // Every mapped source is declared on the method request, or the mapping
+    // is invalid.
+    for source in request_parameters.values() {
+        let declared = [
+            ("header", "method.request.header."),
+            ("query", "method.request.querystring."),
+        ]
+        .into_iter()
+        .find_map(|(place, prefix)| source.strip_prefix(prefix).map(|name| (place, name)));
+        if let Some((place, name)) = declared {
+            parameters.push(json!({
+                "name": name,
+                "in": place,
+                "required": required.contains(source),
+                "schema": {"type": "string"}
+            }));
+        }
     }
     let mut responses = Map::new();
     let mut integration_responses = Map::new();
@@ -458,6 +642,7 @@ mod tests {
         partition: "aws",
         region: "eu-west-1",
     };
+    const RENDERED_VERBS: [Verb; 5] = [Verb::Get, Verb::Head, Verb::Put, Verb::Delete, Verb::Post];
 
     fn spec(verbs: &[Verb]) -> Spec {
         Spec {
@@ -515,7 +700,9 @@ mod tests {
             .collect();
         assert_eq!(
             verbs,
-            ["delete", "get", "head", "put"].map(String::from).into()
+            ["delete", "get", "head", "post", "put"]
+                .map(String::from)
+                .into()
         );
         let text = document.to_string().to_ascii_lowercase();
         assert!(!text.contains("aws_proxy"), "no AWS_PROXY anywhere");
@@ -595,8 +782,16 @@ mod tests {
             assert_eq!(status_of("403"), "403", "{verb}");
             assert_eq!(status_of("404"), "404", "{verb}");
             assert_eq!(status_of("503"), "503", "{verb}");
+            assert_eq!(status_of("412"), "412", "{verb}");
+            assert_eq!(status_of("416"), "416", "{verb}");
+            assert_eq!(status_of("206"), "206", "{verb}");
+            assert_eq!(status_of("304"), "304", "{verb}");
             assert_eq!(status_of("50[0-24-9]|5[1-9]\\d"), "500", "{verb}");
-            assert_eq!(status_of("40[0-25-9]|4[1-9]\\d"), "400", "{verb}");
+            assert_eq!(
+                status_of("40[0-25-9]|41[013-57-9]|4[2-9]\\d"),
+                "400",
+                "{verb}"
+            );
             assert_ne!(status_of("default"), "200", "{verb}: no catch-all success");
             for (key, response) in responses {
                 let status = response["statusCode"].as_str().unwrap();
@@ -618,7 +813,7 @@ mod tests {
 
     #[test]
     fn status_patterns_are_disjoint_and_keep_each_class_apart() {
-        for verb in Verb::ALL {
+        for verb in RENDERED_VERBS {
             let mappings = status_mappings(verb);
             for status in 100..600u16 {
                 let matching: Vec<u16> = mappings
@@ -629,10 +824,14 @@ mod tests {
                 assert!(matching.len() <= 1, "{verb}: {status} matches {matching:?}");
                 let answered = matching.first().copied().unwrap_or(UNEXPECTED_STATUS);
                 let expected = match status {
+                    206 => 206,
                     200..=299 if verb == Verb::Delete => 204,
                     200..=299 => 200,
+                    304 => 304,
                     403 => 403,
                     404 => 404,
+                    412 => 412,
+                    416 => 416,
                     400..=499 => 400,
                     503 => 503,
                     500..=599 => 500,
@@ -652,10 +851,14 @@ mod tests {
         assert_eq!(
             regexes,
             [
-                "2\\d\\d",
-                "40[0-25-9]|4[1-9]\\d",
+                "20[0-57-9]|2[1-9]\\d",
+                "206",
+                "304",
+                "40[0-25-9]|41[013-57-9]|4[2-9]\\d",
                 "403",
                 "404",
+                "412",
+                "416",
                 "50[0-24-9]|5[1-9]\\d",
                 "503"
             ]
@@ -696,57 +899,284 @@ mod tests {
         }
     }
 
+    /// What a method forwards to S3: `header.X` and `querystring.X`, the key aside.
+    fn forwarded_of(operation: &Value) -> BTreeSet<String> {
+        let parameters = operation["x-amazon-apigateway-integration"]["requestParameters"]
+            .as_object()
+            .unwrap();
+        for (target, source) in parameters {
+            let name = target.strip_prefix("integration.request.").unwrap();
+            assert_eq!(
+                source,
+                &if name == "path.key" {
+                    "method.request.path.proxy".to_owned()
+                } else {
+                    format!("method.request.{name}")
+                },
+                "{target} comes from the caller's parameter of the same name"
+            );
+        }
+        parameters
+            .keys()
+            .map(|k| k.strip_prefix("integration.request.").unwrap().to_owned())
+            .filter(|k| k != "path.key")
+            .collect()
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    const READS: [&str; 7] = [
+        "header.if-match",
+        "header.if-modified-since",
+        "header.if-none-match",
+        "header.if-unmodified-since",
+        "header.x-amz-checksum-mode",
+        "querystring.partNumber",
+        "querystring.versionId",
+    ];
+
     #[test]
     fn gotcha_5_put_forwards_content_type_and_integrity_headers_and_never_an_acl() {
         let document = all_verbs();
-        for (verb, operation) in proxy_operations(&document) {
-            let parameters = operation["x-amazon-apigateway-integration"]["requestParameters"]
-                .as_object()
-                .unwrap();
-            let forwarded: BTreeSet<&str> = parameters.keys().map(String::as_str).collect();
-            if verb == "put" {
-                assert_eq!(
-                    forwarded,
-                    [
-                        "integration.request.header.Content-MD5",
-                        "integration.request.header.Content-Type",
-                        "integration.request.header.x-amz-checksum-crc32",
-                        "integration.request.header.x-amz-checksum-crc32c",
-                        "integration.request.header.x-amz-checksum-crc64nvme",
-                        "integration.request.header.x-amz-checksum-sha1",
-                        "integration.request.header.x-amz-checksum-sha256",
-                        "integration.request.header.x-amz-sdk-checksum-algorithm",
-                        "integration.request.path.key"
-                    ]
-                    .into()
-                );
-                for (target, source) in parameters {
-                    if let Some(header) = target.strip_prefix("integration.request.header.") {
-                        assert_eq!(
-                            source,
-                            &format!("method.request.header.{header}"),
-                            "same name"
-                        );
-                    }
-                }
-                for header in PUT_REQUEST_HEADERS {
-                    assert!(
-                        operation["parameters"]
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .any(|p| p["name"] == header && p["in"] == "header"),
-                        "{header} is declared on the method request"
-                    );
-                }
-            } else {
-                assert_eq!(forwarded, ["integration.request.path.key"].into(), "{verb}");
-            }
-        }
+        let put = &document["paths"][PROXY_PATH]["put"];
+        assert_eq!(
+            forwarded_of(put),
+            set(&[
+                "header.Content-MD5",
+                "header.Content-Type",
+                "header.x-amz-checksum-crc32",
+                "header.x-amz-checksum-crc32c",
+                "header.x-amz-checksum-crc64nvme",
+                "header.x-amz-checksum-sha1",
+                "header.x-amz-checksum-sha256",
+                "header.x-amz-sdk-checksum-algorithm",
+                "querystring.partNumber",
+                "querystring.uploadId",
+            ])
+        );
         assert!(!document
             .to_string()
             .to_ascii_lowercase()
             .contains("x-amz-acl"));
+    }
+
+    #[test]
+    fn every_forwarded_parameter_is_declared_on_the_method_request() {
+        for verbs in [&Verb::ALL[..], &[Verb::Get, Verb::Head], &[Verb::Put]] {
+            let document = render(&spec(verbs), TARGET).served;
+            for (verb, operation) in proxy_operations(&document) {
+                let declared: BTreeSet<String> = operation["parameters"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| {
+                        let place = match p["in"].as_str().unwrap() {
+                            "query" => "querystring",
+                            other => other,
+                        };
+                        format!("{place}.{}", p["name"].as_str().unwrap())
+                    })
+                    .collect();
+                for name in forwarded_of(&operation) {
+                    assert!(
+                        declared.contains(&name),
+                        "{verb}: {name} is mapped but not declared (Invalid mapping expression)"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn get_reads_ranges_conditionally_and_old_versions() {
+        let document = render(&spec(&[Verb::Get, Verb::Head]), TARGET).served;
+        let get = &document["paths"][PROXY_PATH]["get"];
+        let mut wanted = set(&READS);
+        wanted.insert("header.range".into());
+        assert_eq!(forwarded_of(get), wanted, "no multipart query without PUT");
+        let head = &document["paths"][PROXY_PATH]["head"];
+        assert_eq!(
+            forwarded_of(head),
+            set(&READS),
+            "HEAD: conditions, checksum mode, versionId and partNumber, no Range"
+        );
+    }
+
+    #[test]
+    fn partial_not_modified_and_precondition_answers_keep_their_codes() {
+        let document = all_verbs();
+        for verb in ["get", "head"] {
+            let operation = &document["paths"][PROXY_PATH][verb];
+            let responses = &operation["x-amazon-apigateway-integration"]["responses"];
+            for (pattern, status) in [
+                ("206", "206"),
+                ("304", "304"),
+                ("412", "412"),
+                ("416", "416"),
+            ] {
+                assert_eq!(responses[pattern]["statusCode"], status, "{verb} {pattern}");
+                assert!(
+                    operation["responses"][status].is_object(),
+                    "{verb}: {status} declared"
+                );
+                // S3 sends no body on 304; a template would invent one.
+                assert!(responses[pattern].get("responseTemplates").is_none());
+            }
+            let range = &responses["206"]["responseParameters"];
+            for header in ["Content-Range", "Accept-Ranges", "Content-Length"] {
+                assert_eq!(
+                    range[format!("method.response.header.{header}")],
+                    format!("integration.response.header.{header}"),
+                    "{verb} 206 maps {header}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn object_metadata_and_checksum_headers_reach_the_caller_on_every_status() {
+        let document = all_verbs();
+        let wanted = [
+            "Last-Modified",
+            "x-amz-version-id",
+            "Cache-Control",
+            "Content-Encoding",
+            "Content-Disposition",
+            "x-amz-checksum-crc32",
+            "x-amz-checksum-crc32c",
+            "x-amz-checksum-crc64nvme",
+            "x-amz-checksum-sha1",
+            "x-amz-checksum-sha256",
+            "x-amz-checksum-type",
+            "x-amz-mp-parts-count",
+            "Content-Range",
+            "Accept-Ranges",
+        ];
+        for (verb, operation) in proxy_operations(&document) {
+            let integration = &operation["x-amazon-apigateway-integration"];
+            for response in integration["responses"].as_object().unwrap().values() {
+                let status = response["statusCode"].as_str().unwrap();
+                for header in wanted {
+                    assert_eq!(
+                        response["responseParameters"][format!("method.response.header.{header}")],
+                        format!("integration.response.header.{header}"),
+                        "{verb} {status}: {header} mapped"
+                    );
+                    assert!(
+                        operation["responses"][status]["headers"][header].is_object(),
+                        "{verb} {status}: {header} declared"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_method_forwards_a_version_delete_or_a_retention_of_the_callers() {
+        for verbs in [&Verb::ALL[..], &[Verb::Get, Verb::Head, Verb::Put]] {
+            let document = render(&spec(verbs), TARGET).served;
+            let delete = &document["paths"][PROXY_PATH]["delete"];
+            assert_eq!(
+                forwarded_of(delete),
+                set(&["querystring.uploadId"]),
+                "DELETE never forwards versionId: deleting a version is permanent"
+            );
+            let text = document.to_string().to_ascii_lowercase();
+            for forbidden in ["x-amz-object-lock", "x-amz-bypass-governance-retention"] {
+                assert!(
+                    !text.contains(forbidden),
+                    "{forbidden} appears in {verbs:?}"
+                );
+            }
+        }
+        let read_only = render(&spec(&[Verb::Get, Verb::Delete]), TARGET).served;
+        assert_eq!(
+            forwarded_of(&read_only["paths"][PROXY_PATH]["delete"]),
+            BTreeSet::new(),
+            "without PUT there is no upload to abort"
+        );
+    }
+
+    #[test]
+    fn put_brings_multipart_in_s3s_own_forms() {
+        let document = render(&spec(&[Verb::Get, Verb::Head, Verb::Put]), TARGET).served;
+        let paths: Vec<&String> = document["paths"].as_object().unwrap().keys().collect();
+        assert_eq!(
+            paths,
+            [PROXY_PATH],
+            "no child resource under the greedy path"
+        );
+        let proxy = &document["paths"][PROXY_PATH];
+        assert_eq!(
+            forwarded_of(&proxy["post"]),
+            set(&[
+                "header.Content-Type",
+                "header.x-amz-checksum-algorithm",
+                "header.x-amz-checksum-crc32",
+                "header.x-amz-checksum-crc32c",
+                "header.x-amz-checksum-crc64nvme",
+                "header.x-amz-checksum-sha1",
+                "header.x-amz-checksum-sha256",
+                "header.x-amz-checksum-type",
+                "querystring.uploadId",
+                "querystring.uploads",
+            ]),
+            "POST ?uploads creates, POST ?uploadId= completes"
+        );
+        assert_eq!(
+            proxy["post"]["x-amazon-apigateway-integration"]["httpMethod"],
+            "POST"
+        );
+        let mut get = set(&READS);
+        get.extend(set(&[
+            "header.range",
+            "querystring.uploadId",
+            "querystring.max-parts",
+            "querystring.part-number-marker",
+        ]));
+        assert_eq!(
+            forwarded_of(&proxy["get"]),
+            get,
+            "GET ?uploadId= lists parts"
+        );
+
+        // DELETE was not asked for: it exists to abort, and API Gateway
+        // refuses it without an uploadId before S3 is called.
+        let delete = &proxy["delete"];
+        assert_eq!(delete["x-amazon-apigateway-request-validator"], "params");
+        assert_eq!(
+            document["x-amazon-apigateway-request-validators"]["params"]
+                ["validateRequestParameters"],
+            true
+        );
+        let upload_id = delete["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "uploadId")
+            .unwrap();
+        assert_eq!(
+            (&upload_id["in"], &upload_id["required"]),
+            (&json!("query"), &json!(true))
+        );
+
+        let with_delete = all_verbs();
+        let delete = &with_delete["paths"][PROXY_PATH]["delete"];
+        assert!(delete
+            .get("x-amazon-apigateway-request-validator")
+            .is_none());
+        assert!(with_delete
+            .get("x-amazon-apigateway-request-validators")
+            .is_none());
+
+        let read_only = render(&spec(&[Verb::Get, Verb::Head]), TARGET).served;
+        let verbs: Vec<String> = proxy_operations(&read_only)
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect();
+        assert_eq!(verbs, ["get", "head"], "no multipart without PUT");
     }
 
     #[test]

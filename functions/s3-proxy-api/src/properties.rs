@@ -75,9 +75,13 @@ pub enum Verb {
     Head,
     Put,
     Delete,
+    /// Never asked for: rendered with PUT, for S3's multipart create and
+    /// complete (`POST ?uploads`, `POST ?uploadId=`).
+    Post,
 }
 
 impl Verb {
+    /// The verbs `Methods` may list.
     pub const ALL: [Verb; 4] = [Verb::Get, Verb::Head, Verb::Put, Verb::Delete];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +90,7 @@ impl Verb {
             Verb::Head => "HEAD",
             Verb::Put => "PUT",
             Verb::Delete => "DELETE",
+            Verb::Post => "POST",
         }
     }
 
@@ -96,6 +101,7 @@ impl Verb {
             Verb::Head => "head",
             Verb::Put => "put",
             Verb::Delete => "delete",
+            Verb::Post => "post",
         }
     }
 }

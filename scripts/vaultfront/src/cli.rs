@@ -13,6 +13,7 @@ commands:
   url       a signed URL for one object of the stack (CdnAccess=signed), or signed cookies
   sign-url  sign any CloudFront URL with a given key; prints the URL only, for scripts
   sign-cookies  signed cookies for a resource with a given key, for scripts
+  cp        copy a file to or from the stack's S3 API: cp FILE s3api://KEY, cp s3api://KEY FILE
 
 options (deploy, destroy):
   --stack-name NAME        stack to deploy or delete (default: samconfig.toml's)
@@ -34,6 +35,13 @@ options (verify):
                            delete its version (it must be refused); the probe stays until its
                            default retention ends, which is the point
   --stack-name, --region, --profile as above (AWS), or --local
+
+options (cp SOURCE DESTINATION): one side is s3api://KEY (a key ending in / is a prefix)
+  -r, --recursive          upload every file under a directory, keys below the prefix
+  --api-url URL            the API (default: the stack's ApiInvokeUrl output, from --stack-name)
+  --part-size MIB          part and range size, 5 to 9 (default 8); more goes multipart
+  --parallel N             requests in flight (default 4); memory is about N x part size
+  --stack-name, --region, --profile as above; credentials: the AWS CLI's chain
 
 local mode (deploy, destroy, verify --local): no AWS account needed
   --local                  the stack in moto on loopback: native resources through the SDK,
@@ -72,6 +80,18 @@ pub enum Command {
     Url(UrlArgs),
     SignUrl(SignUrlArgs),
     SignCookies(SignUrlArgs),
+    Cp(CpArgs),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CpArgs {
+    pub source: String,
+    pub destination: String,
+    pub recursive: bool,
+    pub api_url: Option<String>,
+    pub part_size_mib: Option<u64>,
+    pub parallel: Option<usize>,
+    pub target: Target,
 }
 
 /// `url KEY` or `url --prefix PREFIX`: from the stack's outputs and key.
@@ -167,6 +187,10 @@ pub enum UsageError {
     },
     #[error("`url` takes a KEY or --prefix PREFIX, not both")]
     KeyAndPrefix,
+    #[error("`cp` takes a SOURCE and a DESTINATION, one of them s3api://KEY; got {0} path(s)")]
+    CpPaths(usize),
+    #[error("`{option}` takes a whole number, not `{value}`")]
+    NotANumber { option: String, value: String },
     #[error("`--probe` is for AWS: locally moto refuses every object write to the data bucket (the TLS-only Deny on its plain-HTTP endpoint), so there is nothing to probe")]
     ProbeNotLocal,
 }
@@ -306,6 +330,26 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
                 Ok(Command::SignCookies(sign))
             }
         }
+        "cp" => {
+            let mut cp = CpArgs::default();
+            let mut paths = Vec::new();
+            let mut options = Options::new("cp", rest);
+            while let Some(option) = options.next_option() {
+                match option.as_str() {
+                    "-r" | "--recursive" => cp.recursive = true,
+                    "--api-url" => cp.api_url = Some(options.value(&option)?),
+                    "--part-size" => cp.part_size_mib = Some(number(&option, &mut options)?),
+                    "--parallel" => cp.parallel = Some(number(&option, &mut options)?),
+                    path if !path.starts_with('-') => paths.push(option.clone()),
+                    _ => target_option(&mut cp.target, &option, &mut options)?,
+                }
+            }
+            let [source, destination] =
+                <[String; 2]>::try_from(paths).map_err(|paths| UsageError::CpPaths(paths.len()))?;
+            cp.source = source;
+            cp.destination = destination;
+            Ok(Command::Cp(cp))
+        }
         other => Err(UsageError::UnknownCommand(other.to_owned())),
     }
 }
@@ -313,6 +357,14 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
 fn duration(option: &str, options: &mut Options<'_>) -> Result<u64, UsageError> {
     let value = options.value(option)?;
     crate::signing::parse_duration(&value).ok_or_else(|| UsageError::Duration {
+        option: option.to_owned(),
+        value,
+    })
+}
+
+fn number<T: std::str::FromStr>(option: &str, options: &mut Options<'_>) -> Result<T, UsageError> {
+    let value = options.value(option)?;
+    value.parse().map_err(|_| UsageError::NotANumber {
         option: option.to_owned(),
         value,
     })
@@ -428,6 +480,37 @@ mod tests {
     fn parse_words(words: &str) -> Result<Command, UsageError> {
         let args: Vec<String> = words.split_whitespace().map(str::to_owned).collect();
         parse(&args)
+    }
+
+    #[test]
+    fn cp_takes_two_paths_and_its_options() {
+        assert_eq!(
+            parse_words("cp -r data s3api://sets/ --parallel 8 --part-size=6 --stack-name vault --api-url http://x/v1"),
+            Ok(Command::Cp(CpArgs {
+                source: "data".into(),
+                destination: "s3api://sets/".into(),
+                recursive: true,
+                api_url: Some("http://x/v1".into()),
+                part_size_mib: Some(6),
+                parallel: Some(8),
+                target: Target {
+                    stack_name: Some("vault".into()),
+                    ..Target::default()
+                },
+            }))
+        );
+        assert_eq!(parse_words("cp a"), Err(UsageError::CpPaths(1)));
+        assert_eq!(
+            parse_words("cp a s3api://b --parallel many"),
+            Err(UsageError::NotANumber {
+                option: "--parallel".into(),
+                value: "many".into()
+            })
+        );
+        assert!(matches!(
+            parse_words("cp a s3api://b --bogus"),
+            Err(UsageError::UnknownOption { .. })
+        ));
     }
 
     #[test]

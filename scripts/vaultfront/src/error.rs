@@ -57,6 +57,8 @@ pub enum Error {
     Signing(#[from] crate::signing::SigningError),
     #[error("{0}")]
     SignedUrl(String),
+    #[error("cp: {0}")]
+    Cp(crate::cp::CpError),
 }
 
 impl Error {

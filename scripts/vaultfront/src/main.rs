@@ -9,6 +9,7 @@ mod build;
 mod cdn_key;
 mod check;
 mod cli;
+mod cp;
 mod deploy;
 mod destroy;
 mod error;
@@ -52,10 +53,12 @@ fn run() -> Result<(), Error> {
         println!("{}", cli::USAGE);
         return Ok(());
     }
-    // Needs no checkout: a script may sign with any key.
+    // Need no checkout: a script may sign with any key, and cp talks to a
+    // deployed stack's API.
     match &command {
         Command::SignUrl(args) => return signed_url::sign_url(args),
         Command::SignCookies(args) => return signed_url::sign_cookies(args),
+        Command::Cp(args) => return cp::run(args).map_err(Error::Cp),
         _ => {}
     }
     let project = Project::open(Environment::from_process())?;
@@ -74,5 +77,6 @@ fn run() -> Result<(), Error> {
         Command::Url(args) => signed_url::url(&project, &args),
         Command::SignUrl(args) => signed_url::sign_url(&args),
         Command::SignCookies(args) => signed_url::sign_cookies(&args),
+        Command::Cp(args) => cp::run(&args).map_err(Error::Cp),
     }
 }

@@ -1,0 +1,78 @@
+//! The S3 API applied to a LocalStack REST API by the real `s3-proxy-api`
+//! binary, for data-path tests that call it over HTTP.
+
+use crate::{CfnEvent, LambdaEmulator, LocalStack};
+use serde_json::{json, Value};
+
+pub const ROLE: &str = "arn:aws:iam::123456789012:role/vault-api-s3";
+
+/// Applies the API serving `bucket` with `methods` to a fresh REST API on
+/// `localstack` (stage `v1`); its id.
+pub async fn deploy(
+    localstack: &LocalStack,
+    lambda: &LambdaEmulator,
+    bucket: &str,
+    methods: &[&str],
+) -> String {
+    let s3 = localstack.s3();
+    let api = localstack
+        .apigateway()
+        .create_rest_api()
+        .name("vault-api")
+        .send()
+        .await
+        .expect("the template's REST API")
+        .id()
+        .expect("an id")
+        .to_owned();
+    let event = CfnEvent::create(
+        "Custom::S3ProxyApi",
+        "ObjectApi",
+        json!({
+            "RestApiId": api,
+            "BucketName": bucket,
+            "RoleArn": ROLE,
+            "StageName": "v1",
+            "Methods": methods,
+        }),
+    );
+    // The response sink is a presigned URL on LocalStack's S3.
+    let sink = format!("cfn-responses-{api}");
+    s3.create_bucket()
+        .bucket(&sink)
+        .send()
+        .await
+        .expect("sink bucket");
+    let presigned = s3
+        .put_object()
+        .bucket(&sink)
+        .key("create")
+        .presigned(
+            aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(
+                600,
+            ))
+            .expect("presign duration"),
+        )
+        .await
+        .expect("presign");
+    let invocation = lambda
+        .invoke("s3-proxy-api", &event.to_json(presigned.uri()))
+        .await;
+    assert_eq!(invocation.status, 200, "{}", invocation.body);
+    let response: Value = serde_json::from_slice(
+        &s3.get_object()
+            .bucket(&sink)
+            .key("create")
+            .send()
+            .await
+            .expect("the response was delivered")
+            .body
+            .collect()
+            .await
+            .expect("read the response")
+            .into_bytes(),
+    )
+    .expect("the response is JSON");
+    assert_eq!(response["Status"], "SUCCESS", "{response}");
+    api
+}
