@@ -1,12 +1,17 @@
-//! The real Lambda runtime emulator, `cargo lambda watch`, running a
-//! workspace binary, invoked over its HTTP invoke endpoint.
+//! The real Lambda runtime emulator, `cargo lambda watch
+//! --only-lambda-apis`, with the workspace's function binaries polling it,
+//! invoked over its HTTP invoke endpoint. The local engine runs functions
+//! the same way: the binaries are the ones `cargo build --workspace` made,
+//! so no test compiles the SDK with a feature set of its own.
 
 use crate::event::CfnEvent;
 use crate::moto::Moto;
 use crate::process::{free_port, tool, workspace_root, Service};
 use crate::sink::PresignedSink;
 use serde_json::{json, Value};
-use std::process::Command;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -16,6 +21,8 @@ use std::time::{Duration, Instant};
 pub struct LambdaEmulator {
     service: Service,
     port: u16,
+    env: Vec<(String, String)>,
+    functions: Mutex<BTreeMap<String, Child>>,
     secrets: Mutex<Vec<String>>,
 }
 
@@ -31,6 +38,7 @@ pub struct Invocation {
 impl LambdaEmulator {
     /// Start the emulator; `env` is passed to the function.
     pub fn start(env: &[(String, String)]) -> LambdaEmulator {
+        build_functions();
         let port = free_port();
         let mut command = Command::new(tool("cargo-lambda"));
         command
@@ -38,6 +46,7 @@ impl LambdaEmulator {
             .args([
                 "lambda",
                 "watch",
+                "--only-lambda-apis",
                 "--ignore-changes",
                 "--quiet",
                 "-A",
@@ -46,15 +55,54 @@ impl LambdaEmulator {
                 &port.to_string(),
             ])
             .env("PATH", tools_path());
-        for (key, value) in env {
-            command.arg("--env-var").arg(format!("{key}={value}"));
-        }
         let service = Service::start("lambda-watch", command, port, Duration::from_secs(120));
         LambdaEmulator {
             service,
             port,
+            env: env.to_vec(),
+            functions: Mutex::new(BTreeMap::new()),
             secrets: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Make sure `function` runs and polls for its events: started on first
+    /// use, and again after it died, as Lambda starts a new sandbox. It joins
+    /// the emulator's process group, so killing one kills both.
+    fn ensure_function(&self, function: &str) {
+        let mut functions = self.functions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(child) = functions.get_mut(function) {
+            if matches!(child.try_wait(), Ok(None)) {
+                return;
+            }
+        }
+        let program = binaries_dir().join(function);
+        assert!(
+            program.is_file(),
+            "{} does not exist: is `{function}` a binary of this workspace?",
+            program.display()
+        );
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.service.log)
+            .expect("cannot open the emulator's log");
+        let stderr = log.try_clone().expect("cannot clone log handle");
+        use std::os::unix::process::CommandExt;
+        let child = Command::new(&program)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{}/.rt/{function}", self.port),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", function)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(stderr)
+            .process_group(i32::try_from(self.service.pid()).unwrap_or(0))
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {}: {err}", program.display()));
+        functions.insert(function.to_owned(), child);
     }
 
     /// Send `event` to `function` as CloudFormation does, answering to a
@@ -115,6 +163,7 @@ impl LambdaEmulator {
     /// Invoke `function` with `payload` exactly as given (which need not be
     /// something a `Value` can hold) and wait for it.
     pub async fn invoke_raw(&self, function: &str, payload: Vec<u8>) -> Invocation {
+        self.ensure_function(function);
         let url = format!(
             "http://127.0.0.1:{}/2015-03-31/functions/{function}/invocations",
             self.port
@@ -164,8 +213,39 @@ impl Drop for LambdaEmulator {
     }
 }
 
-/// PATH with the tool cache in front, so `cargo lambda` finds its zig and
-/// the function's `cargo run` finds cargo.
+/// Where the function binaries are: beside the test's own executable
+/// (`target/debug/deps/<test>` is in `target/debug`).
+fn binaries_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(PathBuf::from))
+        .unwrap_or_else(|| workspace_root().join("target/debug"))
+}
+
+/// Build the function binaries if a source changed since they were built:
+/// a second or less when they are fresh (scripts/test builds them first),
+/// and the same feature set as the test build, so nothing compiles twice.
+fn build_functions() {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args([
+            "build",
+            "--quiet",
+            "--workspace",
+            "--exclude",
+            "vaultfront-tests",
+        ])
+        .output()
+        .expect("cannot run cargo build");
+    assert!(
+        output.status.success(),
+        "cargo build of the function binaries failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// PATH with the tool cache in front, so `cargo lambda` finds its zig.
 fn tools_path() -> std::ffi::OsString {
     let cargo_lambda = tool("cargo-lambda");
     let mut dirs: Vec<std::path::PathBuf> = cargo_lambda

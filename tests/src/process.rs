@@ -69,7 +69,13 @@ impl Service {
     /// and wait until it listens on `port`.
     pub fn start(name: &str, mut command: Command, port: u16, ready_within: Duration) -> Service {
         let log = log_dir().join(format!("{name}-{port}.log"));
-        let file = File::create(&log).expect("cannot create fixture log");
+        // Appending: a service's children may write to the same log.
+        let _ = std::fs::remove_file(&log);
+        let file = File::options()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("cannot create fixture log");
         let stderr = file.try_clone().expect("cannot clone log handle");
         use std::os::unix::process::CommandExt;
         command
@@ -114,6 +120,11 @@ impl Service {
             .stderr(Stdio::null())
             .status();
         let _ = self.child.wait();
+    }
+
+    /// The process id, which is also its process group's.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn log_text(&self) -> String {
