@@ -184,6 +184,16 @@ pub fn slots_in(dir: &Path) -> Vec<usize> {
     found.into_iter().map(|(_, slot)| slot).collect()
 }
 
+/// The newest key file in `dir` whose slot the stack trusts (after
+/// --rotate-cdn-key, the new one), with the stack's id for it.
+pub fn newest_trusted(dir: &Path, key_pair_ids: &[String; 2]) -> Option<(PathBuf, String)> {
+    slots_in(dir)
+        .into_iter()
+        .rev()
+        .find(|&slot| !key_pair_ids[slot].is_empty())
+        .map(|slot| (dir.join(SLOT_FILES[slot]), key_pair_ids[slot].clone()))
+}
+
 /// With CdnAccess=signed and no public key given: the keys in `dir()`
 /// become CdnPublicKey/CdnPublicKey2 (a first key made if there is none),
 /// after the rotation or retirement asked for.

@@ -13,6 +13,7 @@ mod cp;
 mod deploy;
 mod destroy;
 mod error;
+mod https;
 mod local;
 mod local_stack;
 mod outputs;

@@ -103,16 +103,7 @@ pub fn url(project: &Project, args: &UrlArgs) -> Result<(), Error> {
             let id = stack.key_pair_ids.iter().find(|id| !id.is_empty());
             (PathBuf::from(file), id.cloned().unwrap_or_default())
         }
-        None => cdn_key::slots_in(&stack.key_dir)
-            .into_iter()
-            .rev()
-            .find(|&slot| !stack.key_pair_ids[slot].is_empty())
-            .map(|slot| {
-                (
-                    stack.key_dir.join(cdn_key::SLOT_FILES[slot]),
-                    stack.key_pair_ids[slot].clone(),
-                )
-            })
+        None => cdn_key::newest_trusted(&stack.key_dir, &stack.key_pair_ids)
             .ok_or_else(|| {
                 Error::SignedUrl(format!(
                     "no private key in {} for a key the stack trusts: keys are made by the first \

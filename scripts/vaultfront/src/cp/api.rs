@@ -7,11 +7,9 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
 use std::time::{Duration, SystemTime};
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+use crate::https::HttpsClient;
 
 /// Attempts per request: a part that fails for a transient reason (a
 /// connection reset, 500, 502, 503, 504) is sent again, after 1 s, 2 s.
@@ -46,17 +44,11 @@ impl Api {
         region: &str,
         credentials: SharedCredentialsProvider,
     ) -> Result<Api, CpError> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map_err(|err| CpError::Transport(format!("TLS setup: {err}")))?
-            .https_or_http()
-            .enable_http1()
-            .build();
         Ok(Api {
             base: base.trim_end_matches('/').to_owned(),
             region: region.to_owned(),
             credentials,
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client: crate::https::client().map_err(CpError::Transport)?,
         })
     }
 

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::access_log;
+use super::cdn_path;
 use super::data_path;
 use super::key_groups;
 use super::policy::{self, Origin};
@@ -22,6 +23,7 @@ pub const API_INTEGRATION: &str = "API integrations AWS, this bucket only";
 pub const API_ACCESS_LOG: &str = "API stage logs access to the stack's destination";
 pub const LOCKED_DELETE: &str = "New version locked, delete refused";
 pub const ANONYMOUS_GET: &str = "Anonymous direct S3 GET refused";
+pub const CDN_DATA_PATH: &str = "CDN refuses unsigned GET, serves signed";
 
 pub(super) fn guarantee(name: &'static str, result: Result<String, String>) -> Guarantee {
     match result {
@@ -173,10 +175,12 @@ pub async fn run(clients: &Clients, facts: &Facts) -> Vec<Guarantee> {
 /// The data path. Locally neither half can be shown: moto authenticates
 /// nothing, and it refuses every object request on the stack's bucket
 /// through the TLS-only Deny (its endpoint is plain HTTP, and it evaluates
-/// the policy's conditions against no request context at all).
-async fn data_path(clients: &Clients, facts: &Facts) -> [Guarantee; 2] {
+/// the policy's conditions against no request context at all), and its
+/// CloudFront serves no content.
+async fn data_path(clients: &Clients, facts: &Facts) -> [Guarantee; 3] {
     if facts.local {
         return [
+            cdn_path::check(facts, "", false).await,
             not_applicable(
                 LOCKED_DELETE,
                 "moto refuses every object request on this bucket (the TLS-only Deny on a plain-HTTP endpoint), so no probe can be written locally",
@@ -198,9 +202,10 @@ async fn data_path(clients: &Clients, facts: &Facts) -> [Guarantee; 2] {
         );
         (None, not_applicable(LOCKED_DELETE, &reason))
     };
-    let key = data_path::some_key(clients, &facts.bucket, probe.as_deref()).await;
+    let (key, exists) = data_path::some_key(clients, &facts.bucket, probe.as_deref()).await;
     let anonymous = data_path::anonymous(clients, &facts.bucket, &key).await;
-    [locked, guarantee(ANONYMOUS_GET, anonymous)]
+    let cdn = cdn_path::check(facts, &key, exists).await;
+    [cdn, locked, guarantee(ANONYMOUS_GET, anonymous)]
 }
 
 fn origin(
@@ -488,6 +493,8 @@ mod tests {
             log_bucket: "l".into(),
             cdn_access: "signed".into(),
             key_pair_ids: Vec::new(),
+            cdn_url: String::new(),
+            signing_key: None,
         }
     }
 

@@ -82,10 +82,10 @@ pub async fn anonymous(clients: &Clients, bucket: &str, key: &str) -> Result<Str
 
 /// A key to ask for anonymously: the probe if there is one, else an object
 /// the bucket holds (a refusal of a real object says more), else a name
-/// that is not there.
-pub async fn some_key(clients: &Clients, bucket: &str, probe: Option<&str>) -> String {
+/// that is not there; and whether it is there.
+pub async fn some_key(clients: &Clients, bucket: &str, probe: Option<&str>) -> (String, bool) {
     if let Some(probe) = probe {
-        return probe.to_owned();
+        return (probe.to_owned(), true);
     }
     let listed = clients
         .s3
@@ -101,7 +101,8 @@ pub async fn some_key(clients: &Clients, bucket: &str, probe: Option<&str>) -> S
                 .first()
                 .and_then(|o| o.key().map(str::to_owned))
         })
-        .unwrap_or_else(|| format!("{PROBE_PREFIX}absent"))
+        .map(|key| (key, true))
+        .unwrap_or_else(|| (format!("{PROBE_PREFIX}absent"), false))
 }
 
 /// The retention a new version must get, as a range of retain-until times
@@ -263,6 +264,8 @@ mod tests {
             probe: true,
             cdn_access: "signed".into(),
             key_pair_ids: Vec::new(),
+            cdn_url: String::new(),
+            signing_key: None,
         }
     }
 

@@ -11,6 +11,7 @@
 //! overrides is judged by what it deployed, not by samconfig.toml.
 
 mod access_log;
+mod cdn_path;
 mod checks;
 mod data_path;
 mod key_groups;
@@ -74,6 +75,10 @@ pub struct Facts {
     /// The stack's CloudFront public keys (CdnKeyPairId, CdnKeyPairId2)
     /// when signed.
     pub key_pair_ids: Vec<String>,
+    /// CdnUrl, and the private key of a key the stack trusts when this
+    /// machine holds one (with its key pair id): the CDN data path's GETs.
+    pub cdn_url: String,
+    pub signing_key: Option<(std::path::PathBuf, String)>,
 }
 
 pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
@@ -124,6 +129,8 @@ pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
                 .filter_map(|name| state.outputs.get(*name).cloned())
                 .filter(|id| !id.is_empty())
                 .collect(),
+            cdn_url: state.outputs.get("CdnUrl").cloned().unwrap_or_default(),
+            signing_key: None,
         };
         let clients = rt.block_on(Clients::for_endpoint(&state.moto.endpoint()));
         (facts, clients)
@@ -176,6 +183,12 @@ pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
                 .map(|name| value(name))
                 .filter(|id| !id.is_empty())
                 .collect(),
+            cdn_url: value("CdnUrl"),
+            signing_key: crate::cdn_key::aws_key_dir(&project.env, &region.name, &stack)
+                .ok()
+                .and_then(|dir| {
+                    crate::cdn_key::newest_trusted(&dir, &crate::cdn_key::SLOT_OUTPUTS.map(value))
+                }),
         };
         let clients = rt.block_on(Clients::from_environment(
             Some(region.name.clone()),
