@@ -213,12 +213,18 @@ impl Drop for LambdaEmulator {
     }
 }
 
-/// Where the function binaries are: beside the test's own executable
-/// (`target/debug/deps/<test>` is in `target/debug`).
+/// Where the function binaries are: beside this executable, a test's
+/// (`target/debug/deps/<test>`) or a binary's (`target/debug/bench`).
 fn binaries_dir() -> PathBuf {
     std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.parent()?.parent().map(PathBuf::from))
+        .and_then(|exe| {
+            let dir = exe.parent()?;
+            match dir.file_name() {
+                Some(name) if name == "deps" => dir.parent().map(PathBuf::from),
+                _ => Some(dir.to_path_buf()),
+            }
+        })
         .unwrap_or_else(|| workspace_root().join("target/debug"))
 }
 

@@ -23,7 +23,10 @@
 //! and moto; and both with eight writers granting on one bucket at once
 //! (`bench/crowd.rs`): how many grants the policy holds at the end.
 //!
-//! Usage: bench [--runs N] [--only FUNCTION]... [--no-compare] [--json PATH]
+//! And `vaultfront cp` through the S3 API against `aws s3 cp` straight to
+//! S3, a 100 MiB file up and down through LocalStack (`bench/copy.rs`).
+//!
+//! Usage: bench [--runs N] [--only FUNCTION|copy]... [--no-compare] [--no-copy] [--json PATH]
 //!
 //! The modules live in `bench/` beside this file (a binary's root finds
 //! modules beside itself, hence the `path` attributes).
@@ -32,6 +35,8 @@
 mod artifacts;
 #[path = "bench/calls.rs"]
 mod calls;
+#[path = "bench/copy.rs"]
+mod copy;
 #[path = "bench/crowd.rs"]
 mod crowd;
 #[path = "bench/function.rs"]
@@ -57,13 +62,17 @@ use std::time::{Duration, Instant};
 use vaultfront_tests::process::{tools_dir, workspace_root};
 use vaultfront_tests::{CfnEvent, Moto};
 
-const USAGE: &str = "usage: bench [--runs N] [--only FUNCTION]... [--no-compare] [--json PATH]";
+const USAGE: &str =
+    "usage: bench [--runs N] [--only FUNCTION|copy]... [--no-compare] [--no-copy] [--json PATH]";
 
 #[derive(Debug)]
 struct Options {
     runs: usize,
     only: Vec<Resource>,
     compare: bool,
+    copy: bool,
+    /// `--only copy`: the copy benchmark alone.
+    only_copy: bool,
     json: PathBuf,
 }
 
@@ -73,6 +82,8 @@ impl Options {
             runs: 20,
             only: Vec::new(),
             compare: true,
+            copy: true,
+            only_copy: false,
             json: target_dir().join("bench").join("results.json"),
         };
         while let Some(arg) = args.next() {
@@ -88,11 +99,16 @@ impl Options {
                 }
                 "--only" => {
                     let name = value()?;
+                    if name == "copy" {
+                        options.only_copy = true;
+                        continue;
+                    }
                     options.only.push(Resource::from_name(&name).ok_or(format!(
-                        "--only: `{name}` is not one of bucket-policy, object-lock, s3-proxy-api"
+                        "--only: `{name}` is not one of bucket-policy, object-lock, s3-proxy-api, copy"
                     ))?);
                 }
                 "--no-compare" => options.compare = false,
+                "--no-copy" => options.copy = false,
                 "--json" => options.json = PathBuf::from(value()?),
                 "-h" | "--help" => return Err(USAGE.to_owned()),
                 other => return Err(format!("unknown argument `{other}`; {USAGE}")),
@@ -422,6 +438,15 @@ pub fn success(event: &CfnEvent, body: &[u8]) -> Result<Value, String> {
 async fn bench(options: Options) -> Result<(), String> {
     let started = Instant::now();
     let target = target_dir();
+    if options.only_copy {
+        let copied = copy::run(
+            &target.join("bench").join("copy"),
+            &copy::vaultfront_binary(),
+        )
+        .await?;
+        print!("{}", copied.text());
+        return write_json(&options, serde_json::json!({ "copy": copied.json() }));
+    }
     let host_dir = target.join("release");
     let lambda_dir = target.join("bench").join("lambda");
     let resources = options.resources();
@@ -527,6 +552,21 @@ async fn bench(options: Options) -> Result<(), String> {
             )
         })
         .collect();
+    let copied = if options.copy {
+        eprintln!(
+            "bench: copy: {} MiB through LocalStack, vaultfront cp and aws s3 cp",
+            copy::SIZE_MIB
+        );
+        Some(
+            copy::run(
+                &target.join("bench").join("copy"),
+                &copy::vaultfront_binary(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let report = report::Report {
         machine,
         runs: options.runs,
@@ -536,8 +576,17 @@ async fn bench(options: Options) -> Result<(), String> {
         elapsed: started.elapsed(),
     };
     print!("{}", report.text());
-    let json = serde_json::to_string_pretty(&report.json())
-        .map_err(|err| format!("encode the results: {err}"))?;
+    let mut json = report.json();
+    if let Some(copied) = &copied {
+        print!("{}", copied.text());
+        json["copy"] = copied.json();
+    }
+    write_json(&options, json)
+}
+
+fn write_json(options: &Options, json: Value) -> Result<(), String> {
+    let json =
+        serde_json::to_string_pretty(&json).map_err(|err| format!("encode the results: {err}"))?;
     if let Some(dir) = options.json.parent() {
         std::fs::create_dir_all(dir).map_err(|err| format!("{}: {err}", dir.display()))?;
     }
