@@ -300,3 +300,67 @@ async fn cp_uploads_in_parts_resumes_and_downloads_by_ranges() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// What LocalStack never does and AWS does: a part refused with a 503 for a
+// moment, a reply cut off after the part was stored, a ranged read that
+// fails once. The fault proxy sits between `cp` and LocalStack; it runs on
+// the runtime's workers while the test waits for `cp` to exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cp_sends_a_part_or_a_range_again_after_a_transient_failure() {
+    use vaultfront_tests::{Fault, FaultProxy, Match, Rule};
+    let localstack = LocalStack::start();
+    localstack
+        .s3()
+        .create_bucket()
+        .bucket(BUCKET)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .expect("bucket");
+    let mut env = localstack.env();
+    env.push(("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), "60".into()));
+    let lambda = LambdaEmulator::start(&env);
+    let api = s3_api::deploy(&localstack, &lambda, BUCKET, &["GET", "HEAD", "PUT"]).await;
+    let proxy = FaultProxy::start(&localstack.endpoint()).await;
+    let api_url = localstack
+        .invoke_url(&api, "v1", "")
+        .replace(&localstack.endpoint(), &proxy.endpoint());
+    let part_2 = Match::request("PUT", "partNumber=2&");
+    let part_3 = Match::request("PUT", "partNumber=3&");
+    let slow_down = Fault::s3_error(503, "SlowDown", "Please reduce your request rate.");
+    proxy.add(Rule::first(2, part_2.clone(), slow_down.clone()));
+    proxy.add(Rule::first(1, part_3.clone(), Fault::DropMidReply));
+    let dir = work_dir("cp-retry");
+    let cache = dir.join("cache");
+    let data = shard(17 * 1024 * 1024);
+    let file = dir.join("retry.txt");
+    std::fs::write(&file, &data).expect("write the file");
+
+    let up = cp(
+        &localstack,
+        &api_url,
+        &cache,
+        &[file.to_str().unwrap(), "s3api://datasets/retry.txt"],
+    );
+    assert!(up.status.success(), "{}", text(&up.stderr));
+    assert_eq!(proxy.count(&part_2), 3, "part 2: refused twice, then sent");
+    assert_eq!(proxy.count(&part_3), 2, "part 3: cut off once, then sent");
+
+    let ranged_read = Match::request("GET", "datasets/retry.txt");
+    proxy.add(Rule::first(1, ranged_read.clone(), slow_down));
+    let back = dir.join("back.txt");
+    let down = cp(
+        &localstack,
+        &api_url,
+        &cache,
+        &["s3api://datasets/retry.txt", back.to_str().unwrap()],
+    );
+    assert!(down.status.success(), "{}", text(&down.stderr));
+    assert!(std::fs::read(&back).unwrap() == data, "the same bytes back");
+    assert_eq!(
+        proxy.count(&ranged_read) - proxy.passed(&ranged_read),
+        1,
+        "one read refused, and the copy still whole"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
