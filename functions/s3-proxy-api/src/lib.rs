@@ -9,7 +9,6 @@
 //! - [`resource`]: the lifecycle.
 
 pub mod aws;
-pub mod digest;
 pub mod logging;
 pub mod openapi;
 pub mod plan;

@@ -51,7 +51,6 @@
 //!   other header is forwarded: never `x-amz-acl`, which S3 refuses on a
 //!   BucketOwnerEnforced bucket.
 
-use crate::digest::sha256_hex;
 use crate::properties::{Authorization, Spec, Verb};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -504,7 +503,14 @@ pub fn render(spec: &Spec, target: Target<'_>) -> Rendered {
             }
         });
     }
-    let digest = sha256_hex(canonical_json(&served).as_bytes());
+    let digest: String = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        canonical_json(&served).as_bytes(),
+    )
+    .as_ref()
+    .iter()
+    .map(|byte| format!("{byte:02x}"))
+    .collect();
     Rendered { served, digest }
 }
 

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use aws_config::profile::{Profile, ProfileSet};
+
 /// Said before a deploy with `ApiExecutionLogging=ERROR`. Access logs go
 /// through Firehose and need nothing of the account; execution logs can only
 /// go to CloudWatch Logs, which API Gateway writes with the one role set in
@@ -133,91 +135,62 @@ pub enum PreflightError {
     BadRegion { region: String, source_name: String },
 }
 
-/// The AWS CLI's INI files: `[section]` then `key = value`.
-type Ini = BTreeMap<String, BTreeMap<String, String>>;
-
-fn read_ini(path: &Path) -> Option<Ini> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let mut ini = Ini::new();
-    let mut section = String::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('#') || line.starts_with(';') || line.is_empty() {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            section = name.trim().to_owned();
-            ini.entry(section.clone()).or_default();
-        } else if let Some((key, value)) = line.split_once('=') {
-            ini.entry(section.clone())
-                .or_default()
-                .insert(key.trim().to_ascii_lowercase(), value.trim().to_owned());
-        }
-    }
-    Some(ini)
-}
-
-/// The AWS CLI's credentials and config files, as found.
+/// The AWS CLI's credentials and config files, read by the SDK's own
+/// profile parser (so the profiles are the ones `sam` and the SDK see).
 struct AwsFiles {
     credentials_path: Option<PathBuf>,
-    credentials: Option<Ini>,
     config_path: Option<PathBuf>,
-    config: Option<Ini>,
+    profiles: Option<ProfileSet>,
 }
 
 impl AwsFiles {
     fn read(env: &Environment) -> AwsFiles {
-        let credentials_path = env.aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
-        let config_path = env.aws_file("AWS_CONFIG_FILE", "config");
+        let pairs: Vec<(&str, &str)> = env
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let sdk_env = aws_types::os_shim_internal::Env::from_slice(&pairs);
+        let fs = aws_types::os_shim_internal::Fs::real();
+        let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+        // The SDK's loader is async but reads with std::fs: a current-thread
+        // runtime runs it to the end at once.
+        let profiles = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .ok()
+            .and_then(|rt| {
+                rt.block_on(aws_config::profile::load(&fs, &sdk_env, &files, None))
+                    .ok()
+            });
         AwsFiles {
-            credentials: credentials_path.as_deref().and_then(read_ini),
-            credentials_path,
-            config: config_path.as_deref().and_then(read_ini),
-            config_path,
+            credentials_path: env.aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+            config_path: env.aws_file("AWS_CONFIG_FILE", "config"),
+            profiles,
         }
     }
 
-    /// The config file names profile `x` `[profile x]`, except `[default]`.
-    fn config_section(&self, profile: &str) -> Option<&BTreeMap<String, String>> {
-        let config = self.config.as_ref()?;
-        config.get(&format!("profile {profile}")).or_else(|| {
-            (profile == "default")
-                .then(|| config.get("default"))
-                .flatten()
-        })
-    }
-
-    fn credentials_section(&self, profile: &str) -> Option<&BTreeMap<String, String>> {
-        self.credentials.as_ref()?.get(profile)
+    fn section(&self, profile: &str) -> Option<&Profile> {
+        self.profiles.as_ref()?.get_profile(profile)
     }
 
     fn describe(&self) -> String {
-        let describe = |path: &Option<PathBuf>, ini: &Option<Ini>| match (path, ini) {
-            (Some(path), Some(_)) => path.display().to_string(),
-            (Some(path), None) => format!("{} (missing)", path.display()),
-            (None, _) => "(no home directory)".to_owned(),
+        let describe = |path: &Option<PathBuf>| match path {
+            Some(path) if path.is_file() => path.display().to_string(),
+            Some(path) => format!("{} (missing)", path.display()),
+            None => "(no home directory)".to_owned(),
         };
         format!(
             "{} or {}",
-            describe(&self.credentials_path, &self.credentials),
-            describe(&self.config_path, &self.config)
+            describe(&self.credentials_path),
+            describe(&self.config_path)
         )
     }
 
     fn profile_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
-            .credentials
+            .profiles
             .iter()
-            .flat_map(|ini| ini.keys().cloned())
-            .chain(self.config.iter().flat_map(|ini| {
-                ini.keys()
-                    .filter_map(|k| {
-                        k.strip_prefix("profile ")
-                            .or((k == "default").then_some("default"))
-                    })
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            }))
+            .flat_map(|set| set.profiles().map(str::to_owned).collect::<Vec<_>>())
             .filter(|name| !name.is_empty())
             .collect();
         names.sort();
@@ -227,32 +200,21 @@ impl AwsFiles {
 
     /// How profile `name` gets credentials: `Ok(None)` when it does not exist.
     fn profile(&self, name: &str) -> Result<Option<&'static str>, PreflightError> {
-        let has_keys = |section: &BTreeMap<String, String>| {
-            section.contains_key("aws_access_key_id")
-                && section.contains_key("aws_secret_access_key")
+        let Some(section) = self.section(name) else {
+            return Ok(None);
         };
-        if self.credentials_section(name).is_some_and(has_keys) {
-            return Ok(Some("access keys in the credentials file"));
-        }
-        let Some(section) = self.config_section(name) else {
-            return match self.credentials_section(name) {
-                Some(_) => Err(PreflightError::ProfileWithoutCredentials {
-                    name: name.to_owned(),
-                }),
-                None => Ok(None),
-            };
-        };
-        let how = if has_keys(section) {
-            "access keys in the config file"
-        } else if section.contains_key("role_arn") {
+        let has = |key: &str| section.get(key).is_some();
+        let how = if has("aws_access_key_id") && has("aws_secret_access_key") {
+            "access keys"
+        } else if has("role_arn") {
             "assumes role_arn"
-        } else if section.contains_key("sso_session") || section.contains_key("sso_start_url") {
+        } else if has("sso_session") || has("sso_start_url") {
             "IAM Identity Center; run `aws sso login` if its token expired"
-        } else if section.contains_key("credential_process") {
+        } else if has("credential_process") {
             "credential_process"
-        } else if section.contains_key("web_identity_token_file") {
+        } else if has("web_identity_token_file") {
             "web identity token file"
-        } else if section.contains_key("login_session") {
+        } else if has("login_session") {
             "console sign-in; run `aws login` if it expired"
         } else {
             return Err(PreflightError::ProfileWithoutCredentials {
@@ -366,9 +328,8 @@ pub fn region(
     let profile = chosen_profile(env, profile_flag).unwrap_or("default");
     let files = AwsFiles::read(env);
     let from_profile = files
-        .config_section(profile)
-        .and_then(|section| section.get("region"))
-        .map(String::as_str);
+        .section(profile)
+        .and_then(|section| section.get("region"));
     let found = [
         (flag, "--region".to_owned()),
         (samconfig, "samconfig.toml".to_owned()),
@@ -506,7 +467,7 @@ mod tests {
             credentials(&env, None, false),
             Ok(Credentials::Profile {
                 name: "default".into(),
-                how: "access keys in the credentials file"
+                how: "access keys"
             })
         );
     }

@@ -113,14 +113,25 @@ pub async fn send(
     let invocation = {
         let event = event.clone();
         let binary = binary.to_owned();
-        let port = lambda.port;
+        let url = format!(
+            "http://127.0.0.1:{}/2015-03-31/functions/{binary}/invocations",
+            lambda.port
+        );
+        let client = crate::https::client().map_err(LocalError::Process)?;
         tokio::spawn(async move {
-            super::http::post(
-                port,
-                &format!("/2015-03-31/functions/{binary}/invocations"),
-                event.to_string().as_bytes(),
-            )
-            .await
+            let request = http::Request::post(url)
+                .header("content-type", "application/json")
+                .body(http_body_util::Full::new(bytes::Bytes::from(
+                    event.to_string(),
+                )));
+            match request {
+                Ok(request) => client
+                    .request(request)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                Err(err) => Err(err.to_string()),
+            }
         })
     };
     let started = Instant::now();

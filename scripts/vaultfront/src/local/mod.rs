@@ -14,7 +14,6 @@
 mod clients;
 mod custom;
 mod engine;
-mod http;
 mod intrinsics;
 mod native;
 mod processes;

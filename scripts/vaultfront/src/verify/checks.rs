@@ -334,7 +334,7 @@ fn identity(facts: &Facts, config: &aws_sdk_cloudfront::types::DistributionConfi
         .unwrap_or_default();
     match facts.origin_access.as_str() {
         "OAC" if !oac.is_empty() && oai.is_empty() => guarantee(CDN_IDENTITY, Ok(format!("origin {} signs with OAC {oac}", origin.id()))),
-        // moto stores a distribution without its OAC and OAI fields (DESIGN, tooling facts).
+        // moto stores a distribution without its OAC and OAI fields (see "What the emulators cannot show" in the README).
         _ if facts.local && oac.is_empty() && oai.is_empty() => not_applicable(
             CDN_IDENTITY,
             &format!("moto reads origin {} back without OriginAccessControlId/OriginAccessIdentity; not provable locally", origin.id()),

@@ -75,7 +75,7 @@ pub fn foreign_grants(policy: &Value, origin: &Origin) -> (usize, Vec<String>) {
             }
             Origin::Oai { identity_arn } => {
                 // S3 may read the principal back as a canonical user or an
-                // ARN (DESIGN gotcha 8); either naming this identity is ours.
+                // ARN; either naming this identity is ours.
                 let aws = strings(principal.get("AWS"));
                 !aws.is_empty() && aws.iter().all(|a| a == identity_arn)
             }
