@@ -58,7 +58,7 @@ pub fn deploy(project: &Project, args: &DeployArgs) -> Result<(), Error> {
     parameters
         .check_region(&region.name)
         .map_err(|problem| Error::Parameters(vec![problem]))?;
-    let signing_key = cdn_key::provide(&mut parameters, args.cdn_key_change, || {
+    let signing_key = cdn_key::provide(&mut parameters, args.cdn_key_change(), || {
         cdn_key::aws_key_dir(&project.env, &region.name, &stack)
     })?;
 

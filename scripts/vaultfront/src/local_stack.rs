@@ -66,7 +66,7 @@ pub fn up(project: &Project, args: &DeployArgs) -> Result<(), Error> {
     // The local stack's key lives with its state: it signs for moto only.
     // Not for OAI, which the engine refuses before it makes anything.
     if parameters.get("OriginAccess") != "OAI" {
-        let signing_key = cdn_key::provide(&mut parameters, args.cdn_key_change, || {
+        let signing_key = cdn_key::provide(&mut parameters, args.cdn_key_change(), || {
             Ok(signed_url::local_key_dir(&options.state_dir))
         })?;
         println!("{}", signing_key.describe());

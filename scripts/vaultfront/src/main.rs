@@ -49,11 +49,11 @@ fn run() -> Result<(), Error> {
         .skip(1)
         .map(|arg| arg.into_string().map_err(Error::Argument))
         .collect::<Result<Vec<String>, Error>>()?;
-    let command = cli::parse(&args)?;
-    if command == Command::Help {
-        println!("{}", cli::USAGE);
-        return Ok(());
-    }
+    let command = match cli::parse(&args) {
+        // Help on stdout with status 0; a mistake, with the usage, on stderr with 2.
+        Err(cli::UsageError::Clap(err)) => err.exit(),
+        other => other?,
+    };
     // Need no checkout: a script may sign with any key, and cp talks to a
     // deployed stack's API.
     match &command {
@@ -64,7 +64,6 @@ fn run() -> Result<(), Error> {
     }
     let project = Project::open(Environment::from_process())?;
     match command {
-        Command::Help => Ok(()),
         Command::Build => {
             let tools = tools::Tools::from_env(&project.env);
             build::build(&project, &tools).map(|_| ())
