@@ -189,23 +189,8 @@ fn validate_bucket_name(name: &str) -> Result<String, InvalidProperty> {
             name: rest.split('/').next().unwrap_or(rest).to_owned(),
         });
     }
-    if !(3..=63).contains(&name.len()) {
-        return Err(bad("it must be 3 to 63 characters long"));
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-    {
-        return Err(bad(
-            "only lowercase letters, digits, dots and hyphens are allowed",
-        ));
-    }
-    let edge_ok = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if !edge_ok(name.bytes().next()) || !edge_ok(name.bytes().last()) {
-        return Err(bad("it must begin and end with a letter or digit"));
-    }
-    if name.contains("..") {
-        return Err(bad("it must not contain two adjacent dots"));
+    if let Some(why) = custom_resource::bucket_name::problem(name) {
+        return Err(bad(why));
     }
     Ok(name.to_owned())
 }
@@ -429,10 +414,10 @@ mod tests {
         assert!(err.contains("`data-bucket`"), "{err}");
         for (name, why) in [
             ("ab", "3 to 63"),
-            ("Data-Bucket", "lowercase"),
+            ("Data-Bucket", "lower-case"),
             ("-data", "begin and end"),
-            ("data..bucket", "adjacent dots"),
-            ("data_bucket", "lowercase"),
+            ("data..bucket", "dot next to another dot"),
+            ("data_bucket", "lower-case"),
         ] {
             let err = ok(name).unwrap_err();
             assert!(err.contains(why), "{name}: {err}");

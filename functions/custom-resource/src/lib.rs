@@ -11,6 +11,7 @@
 //! that never show the `ResponseURL`.
 
 pub mod backoff;
+pub mod bucket_name;
 pub mod claim;
 mod deliver;
 mod envelope;

@@ -433,11 +433,11 @@ mod tests {
         let lock = handler(Fake::new(Versioning::Unversioned, LockState::default()));
         let success = create(
             &lock,
-            json!({"BucketName": "b", "Mode": "GOVERNANCE", "Days": "30"}),
+            json!({"BucketName": "bkt", "Mode": "GOVERNANCE", "Days": "30"}),
         )
         .await
         .expect("created");
-        assert_eq!(success.physical_id, "b");
+        assert_eq!(success.physical_id, "bkt");
         assert_eq!(
             lock.s3.with(|b| b.writes.clone()),
             [
@@ -447,7 +447,7 @@ mod tests {
         );
         assert_eq!(
             Value::Object(success.data),
-            json!({"BucketName": "b", "Mode": "GOVERNANCE", "Days": 30,
+            json!({"BucketName": "bkt", "Mode": "GOVERNANCE", "Days": 30,
                    "RetentionPeriod": "30 days", "EnabledVersioning": true})
         );
     }
@@ -455,7 +455,7 @@ mod tests {
     #[tokio::test]
     async fn a_repeat_create_writes_nothing_and_reports_the_same_retention() {
         let lock = handler(Fake::new(Versioning::Enabled, LockState::default()));
-        let props = json!({"BucketName": "b", "Mode": "COMPLIANCE", "Years": "1"});
+        let props = json!({"BucketName": "bkt", "Mode": "COMPLIANCE", "Years": "1"});
         let first = create(&lock, props.clone()).await.expect("first create");
         let writes = lock.s3.with(|b| b.writes.len());
         assert_eq!(writes, 1);
@@ -480,7 +480,7 @@ mod tests {
         let lock = handler(fake);
         create(
             &lock,
-            json!({"BucketName": "b", "Mode": "GOVERNANCE", "Days": "1"}),
+            json!({"BucketName": "bkt", "Mode": "GOVERNANCE", "Days": "1"}),
         )
         .await
         .expect("succeeds after the lag");
@@ -493,12 +493,12 @@ mod tests {
         fake.with(|b| b.lagging_writes = 100);
         let err = create(
             &handler(fake),
-            json!({"BucketName": "b", "Mode": "GOVERNANCE", "Days": "1"}),
+            json!({"BucketName": "bkt", "Mode": "GOVERNANCE", "Days": "1"}),
         )
         .await
         .unwrap_err();
         assert!(
-            err.contains("PutObjectLockConfiguration on bucket `b` failed: InvalidBucketState"),
+            err.contains("PutObjectLockConfiguration on bucket `bkt` failed: InvalidBucketState"),
             "{err}"
         );
     }
@@ -509,7 +509,7 @@ mod tests {
         fake.with(|b| b.sticky = Some(locked(compliance(Period::Days(5)))));
         let err = create(
             &handler(fake),
-            json!({"BucketName": "b", "Mode": "COMPLIANCE", "Days": "10"}),
+            json!({"BucketName": "bkt", "Mode": "COMPLIANCE", "Days": "10"}),
         )
         .await
         .unwrap_err();
@@ -526,21 +526,21 @@ mod tests {
         let update = |value: Value| {
             let lock = &lock;
             async move {
-                lock.update(&request(RequestType::Update), "b", props(value), None)
+                lock.update(&request(RequestType::Update), "bkt", props(value), None)
                     .await
                     .map_err(|e| e.to_string())
             }
         };
-        let err = update(json!({"BucketName": "b", "Mode": "COMPLIANCE", "Days": "7"}))
+        let err = update(json!({"BucketName": "bkt", "Mode": "COMPLIANCE", "Days": "7"}))
             .await
             .unwrap_err();
         assert!(
-            err.starts_with("ResourceProperties.BucketName: bucket `b`: the default retention is COMPLIANCE for 30 days")
+            err.starts_with("ResourceProperties.BucketName: bucket `bkt`: the default retention is COMPLIANCE for 30 days")
                 && err.contains("shorten it to 7 days")
                 && err.contains("AllowRetentionReduction: true"),
             "{err}"
         );
-        let err = update(json!({"BucketName": "b", "Mode": "GOVERNANCE", "Days": "30"}))
+        let err = update(json!({"BucketName": "bkt", "Mode": "GOVERNANCE", "Days": "30"}))
             .await
             .unwrap_err();
         assert!(err.contains("move it to GOVERNANCE"), "{err}");
@@ -549,8 +549,10 @@ mod tests {
             "a refusal writes nothing"
         );
 
-        let allowed = update(json!({"BucketName": "b", "Mode": "COMPLIANCE", "Days": "7",
-                                    "AllowRetentionReduction": "true"}))
+        let allowed = update(
+            json!({"BucketName": "bkt", "Mode": "COMPLIANCE", "Days": "7",
+                                    "AllowRetentionReduction": "true"}),
+        )
         .await
         .expect("the override allows it");
         assert_eq!(allowed.data["Days"], json!(7));
@@ -581,7 +583,7 @@ mod tests {
         let lock = handler(Fake::new(Versioning::Suspended, LockState::default()));
         let err = create(
             &lock,
-            json!({"BucketName": "b", "Mode": "GOVERNANCE", "Days": "1"}),
+            json!({"BucketName": "bkt", "Mode": "GOVERNANCE", "Days": "1"}),
         )
         .await
         .unwrap_err();
@@ -624,11 +626,11 @@ mod tests {
     async fn delete_leaves_the_lock_and_never_fails() {
         let retention = compliance(Period::Years(2));
         let lock = handler(Fake::new(Versioning::Enabled, locked(retention)));
-        let properties = json!({"BucketName": "b", "Mode": "COMPLIANCE", "Years": "2"});
+        let properties = json!({"BucketName": "bkt", "Mode": "COMPLIANCE", "Years": "2"});
         let deleted = lock
             .delete(
                 &request(RequestType::Delete),
-                "b",
+                "bkt",
                 props(properties.clone()),
             )
             .await
@@ -639,7 +641,7 @@ mod tests {
 
         lock.s3.with(|b| b.deny_reads = true);
         let deleted = lock
-            .delete(&request(RequestType::Delete), "b", props(properties))
+            .delete(&request(RequestType::Delete), "bkt", props(properties))
             .await
             .map_err(|e| e.to_string());
         assert_eq!(
@@ -655,7 +657,7 @@ mod tests {
         fake.with(|b| b.exists = false);
         let err = create(
             &handler(fake),
-            json!({"BucketName": "b", "Mode": "GOVERNANCE", "Days": "0"}),
+            json!({"BucketName": "bkt", "Mode": "GOVERNANCE", "Days": "0"}),
         )
         .await
         .unwrap_err();
@@ -669,7 +671,7 @@ mod tests {
         fake.with(|b| b.deny_reads = true);
         let err = create(
             &handler(fake),
-            json!({"BucketName": "b", "Mode": "GOVERNANCE", "Days": "1"}),
+            json!({"BucketName": "bkt", "Mode": "GOVERNANCE", "Days": "1"}),
         )
         .await
         .unwrap_err();

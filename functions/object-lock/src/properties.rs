@@ -150,6 +150,8 @@ pub enum InvalidProperty {
          (for example !Ref DatasetBucket), not an ARN, URL or path"
     )]
     NotABucketName(String),
+    #[error("ResourceProperties.BucketName {got:?} is not a valid S3 bucket name: {why}")]
+    BucketName { got: String, why: &'static str },
 }
 
 impl Properties {
@@ -161,6 +163,12 @@ impl Properties {
         // A name never holds these; an ARN (`!GetAtt B.Arn`) or `s3://` URL does.
         if bucket.contains([':', '/', ' ']) {
             return Err(InvalidProperty::NotABucketName(self.bucket_name.clone()));
+        }
+        if let Some(why) = custom_resource::bucket_name::problem(bucket) {
+            return Err(InvalidProperty::BucketName {
+                got: bucket.to_owned(),
+                why,
+            });
         }
         let period = match (self.days, self.years) {
             (Some(days), Some(years)) => return Err(InvalidProperty::BothPeriods { days, years }),
@@ -213,13 +221,13 @@ mod tests {
     #[test]
     fn accepts_cloudformation_strings_and_native_values() {
         for props in [
-            json!({"BucketName": "b", "Mode": "COMPLIANCE", "Days": "30", "AllowRetentionReduction": "true"}),
-            json!({"BucketName": "b", "Mode": "COMPLIANCE", "Days": 30, "AllowRetentionReduction": true}),
+            json!({"BucketName": "bkt", "Mode": "COMPLIANCE", "Days": "30", "AllowRetentionReduction": "true"}),
+            json!({"BucketName": "bkt", "Mode": "COMPLIANCE", "Days": 30, "AllowRetentionReduction": true}),
         ] {
             assert_eq!(
                 desired(props),
                 Ok(Desired {
-                    bucket: "b".into(),
+                    bucket: "bkt".into(),
                     retention: Retention {
                         mode: Mode::Compliance,
                         period: Period::Days(30)
@@ -228,14 +236,14 @@ mod tests {
                 })
             );
         }
-        let years = desired(json!({"BucketName": "b", "Mode": "GOVERNANCE", "Years": "100"}));
+        let years = desired(json!({"BucketName": "bkt", "Mode": "GOVERNANCE", "Years": "100"}));
         assert_eq!(
             years.map(|d| (d.retention.period, d.allow_reduction)),
             Ok((Period::Years(100), false)),
             "the override defaults to false"
         );
         assert_eq!(
-            desired(json!({"BucketName": "b", "Mode": "COMPLIANCE", "Days": "36500"}))
+            desired(json!({"BucketName": "bkt", "Mode": "COMPLIANCE", "Days": "36500"}))
                 .map(|d| d.retention.period),
             Ok(Period::Days(MAX_DAYS))
         );
@@ -244,13 +252,13 @@ mod tests {
     #[test]
     fn exactly_one_period() {
         let both =
-            desired(json!({"BucketName": "b", "Mode": "COMPLIANCE", "Days": "30", "Years": "1"}))
+            desired(json!({"BucketName": "bkt", "Mode": "COMPLIANCE", "Days": "30", "Years": "1"}))
                 .unwrap_err();
         assert!(
             both.contains("both Days (30) and Years (1)") && both.contains("remove one"),
             "{both}"
         );
-        let neither = desired(json!({"BucketName": "b", "Mode": "COMPLIANCE"})).unwrap_err();
+        let neither = desired(json!({"BucketName": "bkt", "Mode": "COMPLIANCE"})).unwrap_err();
         assert!(
             neither.contains("neither Days nor Years") && neither.contains("Days: 90"),
             "{neither}"
@@ -267,7 +275,7 @@ mod tests {
             ("Years", "101", "100"),
             ("Years", "-1", "100"),
         ] {
-            let err = desired(json!({"BucketName": "b", "Mode": "GOVERNANCE", field: value}))
+            let err = desired(json!({"BucketName": "bkt", "Mode": "GOVERNANCE", field: value}))
                 .unwrap_err();
             assert!(
                 err.contains(&format!("ResourceProperties.{field} is {value}"))
@@ -277,7 +285,7 @@ mod tests {
         }
         // Not a number at all: the shared parser names the property.
         let err =
-            desired(json!({"BucketName": "b", "Mode": "GOVERNANCE", "Days": "1.5"})).unwrap_err();
+            desired(json!({"BucketName": "bkt", "Mode": "GOVERNANCE", "Days": "1.5"})).unwrap_err();
         assert!(
             err.contains("ResourceProperties.Days") && err.contains("whole number"),
             "{err}"
@@ -287,7 +295,7 @@ mod tests {
     #[test]
     fn unknown_mode_lists_the_accepted_ones() {
         for mode in ["compliance", "LEGAL_HOLD", ""] {
-            let err = desired(json!({"BucketName": "b", "Mode": mode, "Days": "1"})).unwrap_err();
+            let err = desired(json!({"BucketName": "bkt", "Mode": mode, "Days": "1"})).unwrap_err();
             assert!(
                 err.contains("ResourceProperties.Mode")
                     && err.contains("`COMPLIANCE`")
@@ -295,7 +303,7 @@ mod tests {
                 "{mode}: {err}"
             );
         }
-        let err = desired(json!({"BucketName": "b", "Days": "1"})).unwrap_err();
+        let err = desired(json!({"BucketName": "bkt", "Days": "1"})).unwrap_err();
         assert!(err.contains("missing required property `Mode`"), "{err}");
     }
 
@@ -309,8 +317,11 @@ mod tests {
                 .unwrap_err();
             assert!(err.contains("not an ARN"), "{name}: {err}");
         }
+        let err = desired(json!({"BucketName": "Data_Set", "Mode": "GOVERNANCE", "Days": "1"}))
+            .unwrap_err();
+        assert!(err.contains("not a valid S3 bucket name"), "{err}");
         let err =
-            desired(json!({"BucketName": "b", "Mode": "GOVERNANCE", "Days": "1", "Bucket": "x"}))
+            desired(json!({"BucketName": "bkt", "Mode": "GOVERNANCE", "Days": "1", "Bucket": "x"}))
                 .unwrap_err();
         assert!(err.contains("unknown property `Bucket`"), "{err}");
     }

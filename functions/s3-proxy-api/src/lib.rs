@@ -6,11 +6,11 @@
 //! - [`logging`]: the stage's access-log destination and format.
 //! - [`plan`]: what changed, and which writes follow.
 //! - [`aws`]: the API Gateway calls, retried when throttled.
-//! - [`resource`]: the lifecycle.
+//! - [`handler`]: the lifecycle.
 
 pub mod aws;
+pub mod handler;
 pub mod logging;
 pub mod openapi;
 pub mod plan;
 pub mod properties;
-pub mod resource;

@@ -1,7 +1,7 @@
 //! The Lambda function behind `Custom::S3ProxyApi`.
 
 use aws_config::BehaviorVersion;
-use s3_proxy_api::{aws, resource};
+use s3_proxy_api::{aws, handler};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -11,5 +11,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .load()
         .await;
     let client = aws_sdk_apigateway::Client::new(&config);
-    custom_resource::run(resource::S3ProxyApi::new(aws::ApiGateway::new(client))).await
+    custom_resource::run(handler::S3ProxyApi::new(aws::ApiGateway::new(client))).await
 }

@@ -235,36 +235,12 @@ fn check_rest_api_id(id: &str) -> Result<String, InvalidProperty> {
     })
 }
 
-/// S3's general-purpose bucket naming rules.
 fn check_bucket_name(name: &str) -> Result<String, InvalidProperty> {
-    let problem = if !(3..=63).contains(&name.len()) {
-        Some("must be 3 to 63 characters long")
-    } else if !name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-    {
-        Some("may hold only lower-case letters, digits, dots and hyphens")
-    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
-    {
-        Some("must start and end with a letter or a digit")
-    } else if name.contains("..") || name.contains(".-") || name.contains("-.") {
-        Some("must not have a dot next to another dot or a hyphen")
-    } else if name.split('.').count() == 4 && name.split('.').all(|part| part.parse::<u8>().is_ok())
-    {
-        Some("must not look like an IP address")
-    } else if name.starts_with("xn--") || name.starts_with("sthree-") {
-        Some("must not start with the reserved prefixes xn-- or sthree-")
-    } else if name.ends_with("-s3alias") || name.ends_with("--ol-s3") {
-        Some("must not end with the reserved suffixes -s3alias or --ol-s3")
-    } else {
-        None
-    };
-    match problem {
+    match custom_resource::bucket_name::problem(name) {
         None => Ok(name.to_owned()),
         Some(problem) => Err(invalid(
             "BucketName",
-            format!("{name:?} is not a valid S3 bucket name: it {problem}"),
+            format!("{name:?} is not a valid S3 bucket name: {problem}"),
         )),
     }
 }
@@ -579,7 +555,7 @@ mod tests {
                 "IP address",
             ),
             (json!({"BucketName": "a..b"}), "BucketName", "dot next to"),
-            (json!({"BucketName": "-abc"}), "BucketName", "start and end"),
+            (json!({"BucketName": "-abc"}), "BucketName", "begin and end"),
             (
                 json!({"KeyPrefix": "/data/"}),
                 "KeyPrefix",
