@@ -6,6 +6,43 @@ use serde_json::{json, Value};
 
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/vault-api-s3";
 
+/// LocalStack holding `bucket` (Object Lock on, so versioned, and no default
+/// retention: a caller's retention header, if it reached S3, would stick),
+/// and the S3 API serving it with `methods` on stage `v1`.
+pub struct Rig {
+    pub localstack: LocalStack,
+    pub lambda: LambdaEmulator,
+    pub api: String,
+}
+
+impl Rig {
+    pub async fn start(bucket: &str, methods: &[&str]) -> Rig {
+        let localstack = LocalStack::start();
+        localstack
+            .s3()
+            .create_bucket()
+            .bucket(bucket)
+            .object_lock_enabled_for_bucket(true)
+            .send()
+            .await
+            .expect("bucket");
+        let mut env = localstack.env();
+        env.push(("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), "60".into()));
+        let lambda = LambdaEmulator::start(&env);
+        let api = deploy(&localstack, &lambda, bucket, methods).await;
+        Rig {
+            localstack,
+            lambda,
+            api,
+        }
+    }
+
+    /// The stage's invoke URL, ending in `/`.
+    pub fn invoke_url(&self) -> String {
+        self.localstack.invoke_url(&self.api, "v1", "")
+    }
+}
+
 /// Applies the API serving `bucket` with `methods` to a fresh REST API on
 /// `localstack` (stage `v1`); its id.
 pub async fn deploy(

@@ -14,8 +14,8 @@
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use vaultfront_tests::http::request;
-use vaultfront_tests::s3_api::deploy;
-use vaultfront_tests::{LambdaEmulator, LocalStack};
+use vaultfront_tests::s3_api::Rig;
+use vaultfront_tests::LocalStack;
 
 const BUCKET: &str = "vault-data";
 /// S3's smallest part but the last is 5 MiB; API Gateway's body limit is 10 MB.
@@ -140,22 +140,12 @@ impl Api<'_> {
 
 #[tokio::test]
 async fn large_objects_go_in_parts_and_come_back_by_ranges_versions_and_conditions() {
-    let localstack = LocalStack::start();
+    let rig = Rig::start(BUCKET, &["GET", "HEAD", "PUT"]).await;
+    let localstack = &rig.localstack;
     let s3 = localstack.s3();
-    // Object Lock (and so versioning) on, no default retention: a caller's
-    // retention header, if it reached S3, would stick to the object.
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .object_lock_enabled_for_bucket(true)
-        .send()
-        .await
-        .expect("bucket");
-    let mut env = localstack.env();
-    env.push(("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), "60".into()));
-    let lambda = LambdaEmulator::start(&env);
     let api = Api {
-        id: deploy(&localstack, &lambda, BUCKET, &["GET", "HEAD", "PUT"]).await,
-        localstack: &localstack,
+        id: rig.api.clone(),
+        localstack,
     };
 
     // A 25 MB text shard in four parts, each with its checksum.

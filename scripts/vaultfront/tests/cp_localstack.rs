@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use vaultfront_tests::{s3_api, LambdaEmulator, LocalStack};
+use vaultfront_tests::{s3_api, LocalStack};
 
 const BUCKET: &str = "vault-data";
 
@@ -55,19 +55,10 @@ fn shard(bytes: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn cp_uploads_in_parts_resumes_and_downloads_by_ranges() {
-    let localstack = LocalStack::start();
+    let rig = s3_api::Rig::start(BUCKET, &["GET", "HEAD", "PUT"]).await;
+    let localstack = &rig.localstack;
     let s3 = localstack.s3();
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .object_lock_enabled_for_bucket(true)
-        .send()
-        .await
-        .expect("bucket");
-    let mut env = localstack.env();
-    env.push(("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), "60".into()));
-    let lambda = LambdaEmulator::start(&env);
-    let api = s3_api::deploy(&localstack, &lambda, BUCKET, &["GET", "HEAD", "PUT"]).await;
-    let api_url = localstack.invoke_url(&api, "v1", "");
+    let api_url = rig.invoke_url();
     let dir = work_dir("cp");
     let cache = dir.join("cache");
 
@@ -76,7 +67,7 @@ async fn cp_uploads_in_parts_resumes_and_downloads_by_ranges() {
     let file = dir.join("shard.txt");
     std::fs::write(&file, &data).expect("write the shard");
     let up = cp(
-        &localstack,
+        localstack,
         &api_url,
         &cache,
         &[
@@ -130,7 +121,7 @@ async fn cp_uploads_in_parts_resumes_and_downloads_by_ranges() {
     // Down: ranged GETs in parallel, checked against the composite checksum.
     let back = dir.join("back.txt");
     let down = cp(
-        &localstack,
+        localstack,
         &api_url,
         &cache,
         &["s3api://datasets/shard.txt", back.to_str().unwrap()],
@@ -214,7 +205,7 @@ async fn cp_uploads_in_parts_resumes_and_downloads_by_ranges() {
     )
     .unwrap();
     let resumed = cp(
-        &localstack,
+        localstack,
         &api_url,
         &cache,
         &[file.to_str().unwrap(), &format!("s3api://{resumed_key}")],
@@ -249,7 +240,7 @@ async fn cp_uploads_in_parts_resumes_and_downloads_by_ranges() {
     std::fs::write(tree.join("README.txt"), b"a small dataset\n").unwrap();
     std::fs::write(tree.join("labels/train.txt"), b"cat\ndog\n").unwrap();
     let up = cp(
-        &localstack,
+        localstack,
         &api_url,
         &cache,
         &["-r", tree.to_str().unwrap(), "s3api://sets/small"],
@@ -269,7 +260,7 @@ async fn cp_uploads_in_parts_resumes_and_downloads_by_ranges() {
     );
     let small = dir.join("train.txt");
     let down = cp(
-        &localstack,
+        localstack,
         &api_url,
         &cache,
         &[
@@ -287,7 +278,7 @@ async fn cp_uploads_in_parts_resumes_and_downloads_by_ranges() {
 
     // A missing key: a message that says what it means.
     let missing = cp(
-        &localstack,
+        localstack,
         &api_url,
         &cache,
         &["s3api://no/such/key.txt", dir.join("x").to_str().unwrap()],
@@ -308,22 +299,11 @@ async fn cp_uploads_in_parts_resumes_and_downloads_by_ranges() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cp_sends_a_part_or_a_range_again_after_a_transient_failure() {
     use vaultfront_tests::{Fault, FaultProxy, Match, Rule};
-    let localstack = LocalStack::start();
-    localstack
-        .s3()
-        .create_bucket()
-        .bucket(BUCKET)
-        .object_lock_enabled_for_bucket(true)
-        .send()
-        .await
-        .expect("bucket");
-    let mut env = localstack.env();
-    env.push(("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), "60".into()));
-    let lambda = LambdaEmulator::start(&env);
-    let api = s3_api::deploy(&localstack, &lambda, BUCKET, &["GET", "HEAD", "PUT"]).await;
+    let rig = s3_api::Rig::start(BUCKET, &["GET", "HEAD", "PUT"]).await;
+    let localstack = &rig.localstack;
     let proxy = FaultProxy::start(&localstack.endpoint()).await;
-    let api_url = localstack
-        .invoke_url(&api, "v1", "")
+    let api_url = rig
+        .invoke_url()
         .replace(&localstack.endpoint(), &proxy.endpoint());
     let part_2 = Match::request("PUT", "partNumber=2&");
     let part_3 = Match::request("PUT", "partNumber=3&");
@@ -337,7 +317,7 @@ async fn cp_sends_a_part_or_a_range_again_after_a_transient_failure() {
     std::fs::write(&file, &data).expect("write the file");
 
     let up = cp(
-        &localstack,
+        localstack,
         &api_url,
         &cache,
         &[file.to_str().unwrap(), "s3api://datasets/retry.txt"],
@@ -350,7 +330,7 @@ async fn cp_sends_a_part_or_a_range_again_after_a_transient_failure() {
     proxy.add(Rule::first(1, ranged_read.clone(), slow_down));
     let back = dir.join("back.txt");
     let down = cp(
-        &localstack,
+        localstack,
         &api_url,
         &cache,
         &["s3api://datasets/retry.txt", back.to_str().unwrap()],

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use vaultfront_tests::process::{tools_dir, workspace_root};
-use vaultfront_tests::{s3_api, LambdaEmulator, LocalStack};
+use vaultfront_tests::s3_api;
 
 const BUCKET: &str = "bench-copy";
 const MIB: usize = 1024 * 1024;
@@ -38,20 +38,10 @@ pub async fn run(work: &Path, vaultfront: &Path) -> Result<Figures, String> {
         return Err(format!("{} is missing: run scripts/setup", aws.display()));
     }
     std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
-    let localstack = LocalStack::start();
-    localstack
-        .s3()
-        .create_bucket()
-        .bucket(BUCKET)
-        .object_lock_enabled_for_bucket(true)
-        .send()
-        .await
-        .map_err(|e| format!("create the bucket: {e}"))?;
-    let mut env = localstack.env();
-    env.push(("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), "60".into()));
-    let lambda = LambdaEmulator::start(&env);
-    let api = s3_api::deploy(&localstack, &lambda, BUCKET, &["GET", "HEAD", "PUT"]).await;
-    let api_url = localstack.invoke_url(&api, "v1", "");
+    let rig = s3_api::Rig::start(BUCKET, &["GET", "HEAD", "PUT"]).await;
+    let localstack = &rig.localstack;
+    let env = localstack.env();
+    let api_url = rig.invoke_url();
 
     let file = work.join("shard.txt");
     let data = shard(SIZE_MIB * MIB);
