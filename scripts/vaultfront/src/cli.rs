@@ -205,6 +205,8 @@ pub enum UsageError {
     LocalOnly(String),
     #[error("`{0}` is for AWS and means nothing with --local (moto takes test credentials in us-east-1)")]
     NotWithLocal(String),
+    #[error("`{0}` is for AWS: moto has no UpdateKeyGroup, so the local stack's key group cannot change (README: Signed URLs and cookies)")]
+    RotationNotLocal(&'static str),
     #[error("`--probe` is for AWS: locally moto refuses every object write to the data bucket (the TLS-only Deny on its plain-HTTP endpoint), so there is nothing to probe")]
     ProbeNotLocal,
 }
@@ -214,7 +216,20 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
     let cli =
         Cli::try_parse_from(std::iter::once("vaultfront").chain(args.iter().map(String::as_str)))?;
     match &cli.command {
-        Command::Deploy(deploy) => check_local(&deploy.local, &deploy.target, deploy.no_build)?,
+        Command::Deploy(deploy) => {
+            check_local(&deploy.local, &deploy.target, deploy.no_build)?;
+            if deploy.local.enabled {
+                match deploy.cdn_key_change() {
+                    KeyChange::Rotate => {
+                        return Err(UsageError::RotationNotLocal("--rotate-cdn-key"))
+                    }
+                    KeyChange::Retire => {
+                        return Err(UsageError::RotationNotLocal("--retire-cdn-key"))
+                    }
+                    KeyChange::Keep => {}
+                }
+            }
+        }
         Command::Destroy(destroy) => {
             if destroy.keep_emulator && !destroy.local.enabled {
                 return Err(UsageError::LocalOnly("--keep-emulator".into()));
@@ -406,6 +421,10 @@ mod tests {
         assert!(matches!(
             parse_words("deploy --state-dir x"),
             Err(UsageError::LocalOnly(option)) if option == "--state-dir"
+        ));
+        assert!(matches!(
+            parse_words("deploy --local --rotate-cdn-key"),
+            Err(UsageError::RotationNotLocal("--rotate-cdn-key"))
         ));
         assert!(matches!(
             parse_words("deploy --local --region eu-west-1"),

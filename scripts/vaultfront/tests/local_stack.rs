@@ -723,6 +723,35 @@ fn public_access_makes_no_key_and_signs_nothing() {
     );
 }
 
+// moto gap: it has no UpdateKeyGroup, so a key group cannot change in place
+// locally (CloudFormation updates it in place on AWS). Rotation is refused
+// before anything is made, rather than failing half-way through an update.
+#[test]
+fn key_rotation_is_refused_locally_before_anything_changes() {
+    let stack = LocalStack::new("rotate");
+    let up = stack.deploy(&[]);
+    assert!(up.status.success(), "up failed:\n{}", text(&up));
+    let before = stack.state().expect("state");
+    for option in ["--rotate-cdn-key", "--retire-cdn-key"] {
+        let refused = stack.deploy(&[option]);
+        assert!(!refused.status.success(), "{option} was not refused");
+        let all = text(&refused);
+        assert!(
+            all.contains(option) && all.contains("UpdateKeyGroup"),
+            "{option}: the refusal does not name the gap:\n{all}"
+        );
+        assert!(
+            !stack.dir.join("cdn-key/cdn-private-key-2.pem").exists(),
+            "{option} made a second key"
+        );
+        assert_eq!(
+            stack.state().expect("state"),
+            before,
+            "{option} changed the stack"
+        );
+    }
+}
+
 #[test]
 fn a_handler_failing_mid_create_rolls_the_run_back() {
     let stack = LocalStack::new("rollback");
