@@ -1004,62 +1004,13 @@ async fn objects_are_served_through_the_api_on_localstack() {
             .await
             .expect("seed object");
     }
-    let client = localstack.apigateway();
-    let api = client
-        .create_rest_api()
-        .name("vault-api")
-        .send()
-        .await
-        .expect("the template's REST API")
-        .id()
-        .expect("an id")
-        .to_owned();
-
     let mut env = localstack.env();
     env.push(("AWS_LAMBDA_FUNCTION_TIMEOUT".into(), "60".into()));
     let lambda = LambdaEmulator::start(&env);
-    // The response sink is a presigned URL on LocalStack's S3.
-    let event = CfnEvent::create(
-        RESOURCE_TYPE,
-        "ObjectApi",
-        properties(&api, json!({"Methods": ["GET", "HEAD", "PUT"]})),
-    );
-    s3.create_bucket()
-        .bucket("cfn-responses")
-        .send()
-        .await
-        .expect("sink bucket");
-    let presigned = s3
-        .put_object()
-        .bucket("cfn-responses")
-        .key("create")
-        .presigned(
-            aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(
-                600,
-            ))
-            .expect("presign duration"),
-        )
-        .await
-        .expect("presign");
-    let invocation = lambda
-        .invoke(FUNCTION, &event.to_json(presigned.uri()))
-        .await;
-    assert_eq!(invocation.status, 200, "{}", invocation.body);
-    let response: Value = serde_json::from_slice(
-        &s3.get_object()
-            .bucket("cfn-responses")
-            .key("create")
-            .send()
-            .await
-            .expect("the response was delivered")
-            .body
-            .collect()
-            .await
-            .expect("read the response")
-            .into_bytes(),
-    )
-    .expect("the response is JSON");
-    assert_eq!(response["Status"], "SUCCESS", "{response}");
+    let api =
+        vaultfront_tests::s3_api::deploy(&localstack, &lambda, BUCKET, &["GET", "HEAD", "PUT"])
+            .await;
+    let client = localstack.apigateway();
 
     // LocalStack's import drops the sigv4 scheme (methods read back NONE):
     // the handler patched every method back to AWS_IAM before deploying.

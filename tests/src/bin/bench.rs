@@ -439,11 +439,7 @@ async fn bench(options: Options) -> Result<(), String> {
     let started = Instant::now();
     let target = target_dir();
     if options.only_copy {
-        let copied = copy::run(
-            &target.join("bench").join("copy"),
-            &copy::vaultfront_binary(),
-        )
-        .await?;
+        let copied = copy::run(&target).await?;
         print!("{}", copied.text());
         return write_json(&options, serde_json::json!({ "copy": copied.json() }));
     }
@@ -557,13 +553,7 @@ async fn bench(options: Options) -> Result<(), String> {
             "bench: copy: {} MiB through LocalStack, vaultfront cp and aws s3 cp",
             copy::SIZE_MIB
         );
-        Some(
-            copy::run(
-                &target.join("bench").join("copy"),
-                &copy::vaultfront_binary(),
-            )
-            .await?,
-        )
+        Some(copy::run(&target).await?)
     } else {
         None
     };

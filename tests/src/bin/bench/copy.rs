@@ -6,9 +6,9 @@
 
 use serde_json::{json, Value};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use vaultfront_tests::process::{tools_dir, workspace_root};
+use vaultfront_tests::process::tools_dir;
 use vaultfront_tests::s3_api;
 
 const BUCKET: &str = "bench-copy";
@@ -32,7 +32,11 @@ pub struct Figures {
     pub versions: String,
 }
 
-pub async fn run(work: &Path, vaultfront: &Path) -> Result<Figures, String> {
+/// Under `target` (the cargo target directory): the debug `vaultfront`
+/// runs, and `bench/copy` holds the files for the run.
+pub async fn run(target: &Path) -> Result<Figures, String> {
+    let work = &target.join("bench").join("copy");
+    let vaultfront = &target.join("debug").join("vaultfront");
     let aws = tools_dir().join("venv-localstack/bin/aws");
     if !aws.is_file() {
         return Err(format!("{} is missing: run scripts/setup", aws.display()));
@@ -239,12 +243,4 @@ impl Figures {
             "aws_s3_cp_download": series(&self.aws_down),
         })
     }
-}
-
-/// The deploy tool's debug binary, which the Lambda emulator's build makes.
-pub fn vaultfront_binary() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
-        .join("debug/vaultfront")
 }
