@@ -18,7 +18,14 @@ use crate::tools::Tools;
 /// The default stack name locally (samconfig.toml's, else this).
 const LOCAL_STACK_NAME: &str = "vaultfront-local";
 
-pub fn options(project: &Project, local: &Local, stack_name: Option<&str>) -> LocalOptions {
+/// Where the local stack lives; `install`: its tools are installed first
+/// (a deploy or destroy), else only looked up (reading its state).
+pub fn options(
+    project: &Project,
+    local: &Local,
+    stack_name: Option<&str>,
+    install: bool,
+) -> Result<LocalOptions, Error> {
     let relative = |path: &str| {
         let path = PathBuf::from(path);
         if path.is_absolute() {
@@ -37,9 +44,10 @@ pub fn options(project: &Project, local: &Local, stack_name: Option<&str>) -> Lo
         .get("CARGO_TARGET_DIR")
         .map(&relative)
         .unwrap_or_else(|| project.root.join("target"));
-    LocalOptions {
+    let tools = Tools::from_env(&project.env);
+    Ok(LocalOptions {
         root: project.root.clone(),
-        tools: Tools::from_env(&project.env),
+        toolchain: local::toolchain(&project.root, &tools, install)?,
         state_dir: local
             .state_dir
             .as_deref()
@@ -55,14 +63,14 @@ pub fn options(project: &Project, local: &Local, stack_name: Option<&str>) -> Lo
         // Debug builds share what `scripts/deploy` built for itself; release
         // builds (what AWS runs) cost an LTO build of their own.
         release: project.env.get("VAULTFRONT_LOCAL_PROFILE") == Some("release"),
-    }
+    })
 }
 
 pub fn up(project: &Project, args: &DeployArgs) -> Result<(), Error> {
     let mut parameters = deploy::parameters(project, &args.parameters)?;
     parameters.check().map_err(Error::Parameters)?;
     let stack = local_stack_name(project, &args.target)?;
-    let options = options(project, &args.local, stack.as_deref());
+    let options = options(project, &args.local, stack.as_deref(), true)?;
     // The local stack's key lives with its state: it signs for moto only.
     // Not for OAI, which the engine refuses before it makes anything.
     if parameters.get("OriginAccess") != "OAI" {
@@ -80,7 +88,7 @@ pub fn up(project: &Project, args: &DeployArgs) -> Result<(), Error> {
 
 pub fn destroy(project: &Project, args: &DestroyArgs) -> Result<(), Error> {
     let stack = local_stack_name(project, &args.target)?;
-    let options = options(project, &args.local, stack.as_deref());
+    let options = options(project, &args.local, stack.as_deref(), true)?;
     local::destroy(&options, args.keep_emulator).map_err(Error::from)
 }
 

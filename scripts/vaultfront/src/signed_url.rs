@@ -53,7 +53,7 @@ struct Stack {
 
 pub fn url(project: &Project, args: &UrlArgs) -> Result<(), Error> {
     let stack = if args.local.enabled {
-        let options = crate::local_stack::options(project, &args.local, None);
+        let options = crate::local_stack::options(project, &args.local, None, false)?;
         let state = local::load(&options.state_dir)?;
         let output = |key: &str| state.outputs.get(key).cloned().unwrap_or_default();
         Stack {

@@ -171,7 +171,6 @@ impl Tools {
     }
 
     /// The PATH children get.
-    #[cfg(test)]
     pub fn path(&self) -> std::ffi::OsString {
         std::env::join_paths(&self.path).unwrap_or_default()
     }

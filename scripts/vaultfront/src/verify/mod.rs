@@ -95,7 +95,7 @@ pub fn verify(project: &Project, args: &VerifyArgs) -> Result<(), Error> {
         .build()
         .map_err(|e| Error::Local(local::LocalError::Process(e.to_string())))?;
     let (facts, clients) = if args.local.enabled {
-        let options = crate::local_stack::options(project, &args.local, None);
+        let options = crate::local_stack::options(project, &args.local, None, false)?;
         let state = local::load(&options.state_dir)?;
         let id = |logical: &str| {
             state

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::LocalError;
+use crate::Error;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MotoState {
@@ -23,9 +23,14 @@ pub struct MotoState {
 }
 
 impl MotoState {
-    /// `localhost`, not `127.0.0.1`: moto routes S3 by host name.
     pub fn endpoint(&self) -> String {
-        format!("http://localhost:{}", self.port)
+        crate::moto::endpoint(self.port)
+    }
+
+    /// Is the moto of an earlier run still answering?
+    pub fn alive(&self) -> bool {
+        std::net::TcpStream::connect((std::net::Ipv4Addr::LOCALHOST, self.port)).is_ok()
+            && crate::process::alive(self.pid)
     }
 }
 
@@ -129,39 +134,35 @@ impl StackState {
         dir.join("state.json")
     }
 
-    pub fn load(dir: &Path) -> Result<Option<StackState>, LocalError> {
+    pub fn load(dir: &Path) -> Result<Option<StackState>, Error> {
         let path = Self::path(dir);
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                LocalError::State(format!(
+                Error::State(format!(
                     "{} is not valid ({e}); delete it and the moto it names",
                     path.display()
                 ))
             }),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(LocalError::State(format!(
-                "reading {}: {err}",
-                path.display()
-            ))),
+            Err(err) => Err(Error::State(format!("reading {}: {err}", path.display()))),
         }
     }
 
     /// Written after every resource, so a crash loses at most the one in flight.
-    pub fn save(&self, dir: &Path) -> Result<(), LocalError> {
+    pub fn save(&self, dir: &Path) -> Result<(), Error> {
         let path = Self::path(dir);
-        let text =
-            serde_json::to_string_pretty(self).map_err(|e| LocalError::State(e.to_string()))?;
+        let text = serde_json::to_string_pretty(self).map_err(|e| Error::State(e.to_string()))?;
         let temporary = dir.join("state.json.tmp");
         std::fs::write(&temporary, text)
             .and_then(|()| std::fs::rename(&temporary, &path))
-            .map_err(|e| LocalError::State(format!("writing {}: {e}", path.display())))
+            .map_err(|e| Error::State(format!("writing {}: {e}", path.display())))
     }
 
-    pub fn remove(dir: &Path) -> Result<(), LocalError> {
+    pub fn remove(dir: &Path) -> Result<(), Error> {
         match std::fs::remove_file(Self::path(dir)) {
             Ok(()) => Ok(()),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(err) => Err(LocalError::State(err.to_string())),
+            Err(err) => Err(Error::State(err.to_string())),
         }
     }
 
@@ -182,7 +183,7 @@ impl StackState {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::*;
 
     fn stack(status: Option<StackStatus>, outputs: &[(&str, &str)]) -> StackState {
         StackState {

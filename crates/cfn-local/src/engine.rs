@@ -7,22 +7,34 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use super::clients::{Clients, ACCOUNT, REGION};
-use super::custom::{self, Request, RESPONSE_BUCKET};
-use super::intrinsics::{scalar_text, Context};
-use super::native;
-use super::processes::{self, LambdaEmulator};
-use super::state::{self, MotoState, ResourceState, StackState, StackStatus, Start};
-use super::table;
-use super::template::{Resource, Template};
-use super::LocalError;
-use crate::tools::Tools;
+use crate::clients::{Clients, ACCOUNT, REGION};
+use crate::custom::{self, Event, RESPONSE_BUCKET};
+use crate::intrinsics::{scalar_text, Context};
+use crate::lambda::{LambdaEmulator, LambdaOptions};
+use crate::moto::Moto;
+use crate::native;
+use crate::process;
+use crate::state::{self, MotoState, ResourceState, StackState, StackStatus, Start};
+use crate::table;
+use crate::template::{Resource, Template};
+use crate::Error;
+
+/// The programs the engine runs, found (and installed) by its caller.
+#[derive(Debug, Clone)]
+pub struct Toolchain {
+    /// A Python with moto and the SAM translator.
+    pub python: PathBuf,
+    /// `cargo-lambda`, the Lambda Runtime API emulator.
+    pub cargo_lambda: PathBuf,
+    /// PATH for the tools' children (`cargo lambda` must find its zig).
+    pub path: std::ffi::OsString,
+}
 
 /// Where the local stack lives and how its functions are built.
 #[derive(Debug, Clone)]
 pub struct LocalOptions {
     pub root: PathBuf,
-    pub tools: Tools,
+    pub toolchain: Toolchain,
     pub state_dir: PathBuf,
     pub template: PathBuf,
     pub stack_name: String,
@@ -42,32 +54,31 @@ const WORKSPACE_FUNCTIONS: [&str; 3] = ["bucket-policy", "object-lock", "s3-prox
 /// Attribute under which a function's workspace binary is remembered.
 const BINARY: &str = "LocalBinary";
 
-fn runtime() -> Result<tokio::runtime::Runtime, LocalError> {
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| LocalError::Process(format!("starting the async runtime: {e}")))
+        .map_err(|e| Error::Process(format!("starting the async runtime: {e}")))
 }
 
 /// CloudFormation JSON from the SAM template, through samtranslator.
-fn transform(options: &LocalOptions) -> Result<Template, LocalError> {
-    let python = options.tools.venv_python(&options.root)?;
-    let output = Command::new(python)
+fn transform(options: &LocalOptions) -> Result<Template, Error> {
+    let output = Command::new(&options.toolchain.python)
         .arg(options.root.join("scripts/vaultfront/sam_to_cfn.py"))
         .arg(&options.template)
         .args([REGION, ACCOUNT])
         .env("AWS_DEFAULT_REGION", REGION)
         .output()
-        .map_err(|e| LocalError::Process(format!("running sam_to_cfn.py: {e}")))?;
+        .map_err(|e| Error::Process(format!("running sam_to_cfn.py: {e}")))?;
     if !output.status.success() {
-        return Err(LocalError::Template(format!(
+        return Err(Error::Template(format!(
             "the SAM transform failed: {}",
             String::from_utf8_lossy(&output.stderr).trim()
         )));
     }
     let json: Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| LocalError::Template(format!("the SAM transform printed no JSON: {e}")))?;
+        .map_err(|e| Error::Template(format!("the SAM transform printed no JSON: {e}")))?;
     let _ = std::fs::write(options.state_dir.join("template.json"), &output.stdout);
     Template::from_json(&json)
 }
@@ -127,7 +138,7 @@ fn profile_dir(release: bool) -> &'static str {
 /// Build `binary` for the local stack. The template's functions are built
 /// as `scripts/deploy` builds them (a no-op when it just did); any other
 /// binary (a test's) on its own.
-fn build_function(options: &LocalOptions, release: bool, binary: &str) -> Result<(), LocalError> {
+fn build_function(options: &LocalOptions, release: bool, binary: &str) -> Result<(), Error> {
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cargo
         .current_dir(&options.root)
@@ -152,9 +163,9 @@ fn build_function(options: &LocalOptions, release: bool, binary: &str) -> Result
     );
     let status = cargo
         .status()
-        .map_err(|e| LocalError::Process(format!("running cargo build: {e}")))?;
+        .map_err(|e| Error::Process(format!("running cargo build: {e}")))?;
     if !status.success() {
-        return Err(LocalError::Process(format!(
+        return Err(Error::Process(format!(
             "cargo build of `{binary}` failed ({status}); its errors are above"
         )));
     }
@@ -192,7 +203,7 @@ impl<'a> Run<'a> {
     }
 
     /// The Lambda emulator with `binary` built and polling for events.
-    fn lambda(&mut self, binary: &str) -> Result<&LambdaEmulator, LocalError> {
+    fn lambda(&mut self, binary: &str) -> Result<&LambdaEmulator, Error> {
         if !self.built.iter().any(|b| b == binary) {
             build_function(self.options, self.stack.release, binary)?;
             // One build makes every workspace function.
@@ -205,27 +216,30 @@ impl<'a> Run<'a> {
         }
         if self.lambda.is_none() {
             println!("vaultfront: starting the Lambda runtime emulator (cargo lambda watch --only-lambda-apis)");
-            self.lambda = Some(LambdaEmulator::start(
-                &self.options.root,
-                &self.options.tools,
-                &self.options.state_dir,
-                &self
+            let toolchain = &self.options.toolchain;
+            self.lambda = Some(LambdaEmulator::start(&LambdaOptions {
+                cargo_lambda: &toolchain.cargo_lambda,
+                path: &toolchain.path,
+                root: &self.options.root,
+                log: &self.options.state_dir.join("lambda-watch.log"),
+                binaries: &self
                     .options
                     .target_dir
                     .join(profile_dir(self.stack.release)),
-                &self.lambda_env,
-            )?);
+                env: &self.lambda_env,
+                pid_file: Some(&self.options.state_dir.join("lambda-watch.pid")),
+            })?);
         }
         let lambda = self
             .lambda
-            .as_mut()
-            .ok_or_else(|| LocalError::Process("the Lambda emulator did not start".into()))?;
+            .as_ref()
+            .ok_or_else(|| Error::Process("the Lambda emulator did not start".into()))?;
         lambda.ensure_function(binary)?;
         Ok(lambda)
     }
 
     /// The workspace binary behind a ServiceToken (a function's Arn).
-    fn binary_for(&self, properties: &Value, logical_id: &str) -> Result<String, LocalError> {
+    fn binary_for(&self, properties: &Value, logical_id: &str) -> Result<String, Error> {
         let token = properties
             .get("ServiceToken")
             .and_then(Value::as_str)
@@ -237,7 +251,7 @@ impl<'a> Run<'a> {
             .and_then(|r| r.attributes.get(BINARY).and_then(Value::as_str))
             .map(str::to_owned)
             .ok_or_else(|| {
-                LocalError::Template(format!(
+                Error::Template(format!(
                     "{logical_id}: ServiceToken `{token}` names no function of this stack"
                 ))
             })
@@ -250,26 +264,18 @@ impl<'a> Run<'a> {
         properties: &Value,
         old: Option<&Value>,
         physical_id: Option<&str>,
-    ) -> Result<custom::Response, LocalError> {
+    ) -> Result<custom::Response, Error> {
         let binary = self.binary_for(properties, &state.logical_id)?;
-        let stack_id = self.stack.stack_id.clone();
-        let clients = self.clients.clone();
+        let event = Event {
+            request_type,
+            physical_id: physical_id.map(str::to_owned),
+            old_properties: old.cloned(),
+            ..Event::create(&state.kind, &state.logical_id, properties.clone())
+                .in_stack(&self.stack.stack_id)
+        };
+        let s3 = self.clients.s3.clone();
         let lambda = self.lambda(&binary)?;
-        custom::send(
-            &clients,
-            lambda,
-            &binary,
-            &Request {
-                request_type,
-                stack_id: &stack_id,
-                logical_id: &state.logical_id,
-                resource_type: &state.kind,
-                properties,
-                old_properties: old,
-                physical_id,
-            },
-        )
-        .await
+        custom::send(&s3, lambda, &binary, &event).await
     }
 
     async fn create(
@@ -325,7 +331,7 @@ impl<'a> Run<'a> {
     }
 
     /// Delete one resource as CloudFormation would (Retain: left alone).
-    async fn delete(&mut self, state: &ResourceState) -> Result<&'static str, LocalError> {
+    async fn delete(&mut self, state: &ResourceState) -> Result<&'static str, Error> {
         if state.retained {
             return Ok("DELETE_SKIPPED");
         }
@@ -340,7 +346,7 @@ impl<'a> Run<'a> {
                 )
                 .await?;
             if !response.success {
-                return Err(LocalError::Destroy(format!(
+                return Err(Error::Destroy(format!(
                     "{}: {}",
                     state.logical_id, response.reason
                 )));
@@ -351,7 +357,7 @@ impl<'a> Run<'a> {
         Ok("DELETE_COMPLETE")
     }
 
-    async fn delete_reported(&mut self, state: &ResourceState) -> Result<(), LocalError> {
+    async fn delete_reported(&mut self, state: &ResourceState) -> Result<(), Error> {
         if !state.retained {
             table::event("DELETE_IN_PROGRESS", &state.kind, &state.logical_id, "");
         }
@@ -379,7 +385,7 @@ impl<'a> Run<'a> {
 
     /// Delete every resource of the stack, newest first (a retained one is
     /// only reported); returns the retained ones.
-    async fn delete_all(&mut self) -> Result<Vec<ResourceState>, LocalError> {
+    async fn delete_all(&mut self) -> Result<Vec<ResourceState>, Error> {
         table::header();
         let all: Vec<ResourceState> = self.stack.resources.iter().rev().cloned().collect();
         let retained = all.iter().filter(|r| r.retained).cloned().collect();
@@ -439,7 +445,7 @@ impl<'a> Run<'a> {
                                 if r.success {
                                     Ok(())
                                 } else {
-                                    Err(LocalError::Aws(r.reason))
+                                    Err(Error::Aws(r.reason))
                                 }
                             })
                         } else {
@@ -508,22 +514,22 @@ fn fresh_stack(
 }
 
 /// Deploy or update the local stack; prints the event table and outputs.
-pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Result<(), LocalError> {
+pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Result<(), Error> {
     let started = Instant::now();
     if parameters.get("OriginAccess").map(String::as_str) == Some("OAI") {
-        return Err(LocalError::Unsupported(
+        return Err(Error::Unsupported(
             "OriginAccess=OAI: moto has no CloudFront origin access identity API, so the local stack cannot make one. \
              Use OriginAccess=OAC (the default) locally; OAI deploys to AWS."
                 .into(),
         ));
     }
     std::fs::create_dir_all(&options.state_dir)
-        .map_err(|e| LocalError::State(format!("creating {}: {e}", options.state_dir.display())))?;
+        .map_err(|e| Error::State(format!("creating {}: {e}", options.state_dir.display())))?;
     let template = transform(options)?;
     let previous = StackState::load(&options.state_dir)?;
-    let python = options.tools.venv_python(&options.root)?;
+    let python = options.toolchain.python.clone();
     let moto_alive = previous.as_ref().is_some_and(|stack| {
-        let alive = processes::moto_alive(&stack.moto);
+        let alive = stack.moto.alive();
         if alive && stack.moto.python != python {
             println!(
                 "vaultfront: the running moto (pid {}) was started with {}, not the tool venv's {}; stopping it",
@@ -531,7 +537,7 @@ pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Resul
                 stack.moto.python.display(),
                 python.display()
             );
-            processes::stop_group(stack.moto.pid);
+            process::stop_group(stack.moto.pid);
             return false;
         }
         alive
@@ -568,7 +574,7 @@ pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Resul
                     stale.moto.pid
                 );
             }
-            let moto = processes::start_moto(&options.root, &options.tools, &options.state_dir)?;
+            let moto = start_moto(options)?;
             println!(
                 "vaultfront: moto started on {} (pid {}, log {})",
                 moto.endpoint(),
@@ -597,6 +603,20 @@ pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Resul
     Ok(())
 }
 
+/// Start moto for a new stack, detached: its data lives in its memory, so
+/// it outlives this run; `destroy` stops it.
+fn start_moto(options: &LocalOptions) -> Result<MotoState, Error> {
+    let python = options.toolchain.python.clone();
+    let moto = Moto::start(&python, &options.root, &options.state_dir.join("moto.log"))?;
+    let (port, log) = (moto.port, moto.service.log.clone());
+    Ok(MotoState {
+        pid: moto.service.detach(),
+        port,
+        log,
+        python,
+    })
+}
+
 /// moto's endpoint and test credentials for the functions, and a timeout:
 /// `cargo lambda watch` hands a deadline already in the past, so the
 /// handlers' deadline guard reads AWS_LAMBDA_FUNCTION_TIMEOUT instead. One
@@ -609,20 +629,15 @@ fn lambda_env(endpoint: &str, template: &Template) -> Vec<(String, String)> {
         .filter_map(|r| r.properties.get("Timeout").and_then(Value::as_u64))
         .max()
         .unwrap_or(60);
-    [
-        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
-        ("AWS_REGION", REGION.to_owned()),
-        ("AWS_DEFAULT_REGION", REGION.to_owned()),
-        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
-        ("AWS_LAMBDA_FUNCTION_TIMEOUT", timeout.to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+    let mut env = crate::clients::env(endpoint);
+    env.push((
+        "AWS_LAMBDA_FUNCTION_TIMEOUT".to_owned(),
+        timeout.to_string(),
+    ));
+    env
 }
 
-async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), LocalError> {
+async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), Error> {
     let ctx = context(template, &run.stack);
     let mut exists = HashMap::new();
     for resource in template.resources.values() {
@@ -650,7 +665,7 @@ async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), LocalError>
                     &err.to_string(),
                 );
                 run.roll_back(changes, &err.to_string()).await;
-                return Err(LocalError::RolledBack {
+                return Err(Error::RolledBack {
                     logical_id: resource.logical_id.clone(),
                     reason: err.to_string(),
                 });
@@ -739,7 +754,7 @@ async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), LocalError>
             // update points the stack at them again.
             run.roll_back(changes, &format!("{} failed", resource.logical_id))
                 .await;
-            return Err(LocalError::RolledBack {
+            return Err(Error::RolledBack {
                 logical_id: resource.logical_id.clone(),
                 reason,
             });
@@ -811,7 +826,7 @@ async fn update(
     Ok(after)
 }
 
-fn print_outputs(run: &mut Run<'_>, template: &Template) -> Result<(), LocalError> {
+fn print_outputs(run: &mut Run<'_>, template: &Template) -> Result<(), Error> {
     let ctx = context(template, &run.stack);
     let mut outputs = BTreeMap::new();
     for (name, output) in &template.outputs {
@@ -843,7 +858,7 @@ fn print_outputs(run: &mut Run<'_>, template: &Template) -> Result<(), LocalErro
 }
 
 /// Delete the local stack in reverse creation order, then stop moto.
-pub fn destroy(options: &LocalOptions, keep_emulator: bool) -> Result<(), LocalError> {
+pub fn destroy(options: &LocalOptions, keep_emulator: bool) -> Result<(), Error> {
     let started = Instant::now();
     let Some(stack) = StackState::load(&options.state_dir)? else {
         println!(
@@ -852,7 +867,7 @@ pub fn destroy(options: &LocalOptions, keep_emulator: bool) -> Result<(), LocalE
         );
         return Ok(());
     };
-    if !processes::moto_alive(&stack.moto) {
+    if !stack.moto.alive() {
         println!("vaultfront: moto (pid {}) is not running; its in-memory data is gone with it. Removing the state file.", stack.moto.pid);
         StackState::remove(&options.state_dir)?;
         return Ok(());
@@ -875,7 +890,7 @@ pub fn destroy(options: &LocalOptions, keep_emulator: bool) -> Result<(), LocalE
             }
             let _ = s3.delete_bucket().bucket(RESPONSE_BUCKET).send().await;
         }
-        Ok::<(StackState, Vec<ResourceState>), LocalError>((run.stack.clone(), retained))
+        Ok::<(StackState, Vec<ResourceState>), Error>((run.stack.clone(), retained))
     });
     let (stack, retained) = result?;
     if !retained.is_empty() {
@@ -901,7 +916,7 @@ pub fn destroy(options: &LocalOptions, keep_emulator: bool) -> Result<(), LocalE
         "vaultfront: stopping moto (pid {}); the retained resources go with its in-memory data",
         stack.moto.pid
     );
-    processes::stop_group(stack.moto.pid);
+    process::stop_group(stack.moto.pid);
     StackState::remove(&options.state_dir)?;
     println!(
         "vaultfront: local stack destroyed and moto stopped in {:.1} s",
@@ -911,9 +926,9 @@ pub fn destroy(options: &LocalOptions, keep_emulator: bool) -> Result<(), LocalE
 }
 
 /// Used by verify: the state of the local stack in `dir`.
-pub fn load(dir: &Path) -> Result<StackState, LocalError> {
+pub fn load(dir: &Path) -> Result<StackState, Error> {
     StackState::load(dir)?.ok_or_else(|| {
-        LocalError::State(format!(
+        Error::State(format!(
             "no local stack in {}; run scripts/deploy --local first",
             dir.display()
         ))

@@ -304,7 +304,7 @@ pub fn scalar_text(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::*;
     use serde_json::json;
 
     fn context() -> Context {

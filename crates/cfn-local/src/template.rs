@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::LocalError;
+use crate::Error;
 
 #[derive(Debug, Clone)]
 pub struct Resource {
@@ -47,8 +47,8 @@ impl Template {
         }
     }
 
-    pub fn from_json(json: &Value) -> Result<Template, LocalError> {
-        let bad = |what: &str| LocalError::Template(what.to_owned());
+    pub fn from_json(json: &Value) -> Result<Template, Error> {
+        let bad = |what: &str| Error::Template(what.to_owned());
         let resources_json = json
             .get("Resources")
             .and_then(Value::as_object)
@@ -105,7 +105,7 @@ impl Template {
     pub fn creation_order(
         &self,
         exists: &dyn Fn(&Resource) -> bool,
-    ) -> Result<Vec<&Resource>, LocalError> {
+    ) -> Result<Vec<&Resource>, Error> {
         let present: BTreeMap<&str, &Resource> = self
             .resources
             .values()
@@ -138,7 +138,7 @@ impl Template {
                     .filter(|id| !done.contains(**id))
                     .copied()
                     .collect();
-                return Err(LocalError::Template(format!(
+                return Err(Error::Template(format!(
                     "circular dependency between {}",
                     stuck.join(", ")
                 )));
@@ -180,7 +180,7 @@ pub fn references(value: &Value, names: &mut BTreeSet<String>) {
                 _ => None,
             };
             if let Some(text) = sub {
-                for variable in super::intrinsics::sub_variables(text) {
+                for variable in crate::intrinsics::sub_variables(text) {
                     let name = variable.split('.').next().unwrap_or_default();
                     names.insert(name.to_owned());
                 }
@@ -196,7 +196,7 @@ pub fn references(value: &Value, names: &mut BTreeSet<String>) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::*;
     use serde_json::json;
 
     #[test]

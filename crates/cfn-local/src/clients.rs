@@ -29,7 +29,7 @@ impl Clients {
                 .endpoint_url(endpoint)
         };
         let shared = loader()
-            .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
+            .credentials_provider(emulator_credentials())
             .load()
             .await;
         let anonymous = loader().no_credentials().load().await;
@@ -77,12 +77,53 @@ impl Clients {
     }
 }
 
+fn emulator_credentials() -> Credentials {
+    Credentials::new("test", "test", None, None, "emulator")
+}
+
+/// An S3 client for an emulator, built without loading any configuration.
+pub fn s3(endpoint: &str) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(emulator_credentials())
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// An API Gateway client for an emulator.
+pub fn apigateway(endpoint: &str) -> aws_sdk_apigateway::Client {
+    let config = aws_sdk_apigateway::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(emulator_credentials())
+        .build();
+    aws_sdk_apigateway::Client::from_conf(config)
+}
+
+/// Environment for a process (a handler) that talks to `endpoint` through the SDK.
+pub fn env(endpoint: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_REGION", REGION),
+        ("AWS_DEFAULT_REGION", REGION),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
 /// An SDK error with its service code and message, for a FAILED reason.
-pub fn sdk_error<E>(operation: &str, err: SdkError<E>) -> super::LocalError
+pub fn sdk_error<E>(operation: &str, err: SdkError<E>) -> crate::Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    super::LocalError::Aws(format!("{operation}: {}", sdk_text(&err)))
+    crate::Error::Aws(format!("{operation}: {}", sdk_text(&err)))
 }
 
 /// An SDK error as one line: the service's code and message when it
@@ -109,7 +150,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::*;
     use aws_sdk_s3::config::http::HttpResponse;
     use aws_sdk_s3::error::ErrorMetadata;
     use aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyError;

@@ -1,4 +1,5 @@
-//! `--local`: the stack in moto on loopback, without an AWS account.
+//! CloudFormation on loopback, without an AWS account: the one simulation
+//! the deploy tool's `--local` and the end-to-end tests share.
 //!
 //! The SAM template is transformed offline (`scripts/vaultfront/sam_to_cfn.py`),
 //! then this small engine does CloudFormation's part: resolves intrinsics,
@@ -11,21 +12,28 @@
 //! running between runs (its pid and port are in the state file);
 //! `--local --destroy` deletes the stack and then stops it.
 
-mod clients;
-mod custom;
+pub mod clients;
+pub mod custom;
 mod engine;
-mod intrinsics;
+pub mod http;
+pub mod intrinsics;
+pub mod lambda;
+pub mod moto;
 mod native;
-mod processes;
+pub mod process;
 mod state;
 mod table;
-mod template;
+pub mod template;
 
-pub use clients::{sdk_text, Clients, ACCOUNT};
-pub use engine::{destroy, load, up, LocalOptions};
+pub use clients::{sdk_text, Clients, ACCOUNT, REGION};
+pub use custom::{stringify, Event, ResponseSlot};
+pub use engine::{destroy, load, up, LocalOptions, Toolchain};
+pub use lambda::{Invocation, LambdaEmulator, LambdaOptions};
+pub use moto::Moto;
+pub use state::StackState;
 
 #[derive(Debug, thiserror::Error)]
-pub enum LocalError {
+pub enum Error {
     #[error("the template: {0}")]
     Template(String),
     #[error(transparent)]
@@ -34,8 +42,6 @@ pub enum LocalError {
     State(String),
     #[error("{0}")]
     Process(String),
-    #[error(transparent)]
-    Tool(#[from] crate::tools::ToolError),
     #[error("{0}")]
     Aws(String),
     #[error("custom-resource protocol: {0}")]

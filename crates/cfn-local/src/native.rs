@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::clients::{sdk_error, Clients, ACCOUNT, REGION};
-use super::template::Resource;
-use super::LocalError;
+use crate::clients::{sdk_error, Clients, ACCOUNT, REGION};
+use crate::template::Resource;
+use crate::Error;
 
 pub struct Made {
     pub physical_id: String,
@@ -68,7 +68,7 @@ pub async fn create(
     stack: &str,
     resource: &Resource,
     properties: &Value,
-) -> Result<Made, LocalError> {
+) -> Result<Made, Error> {
     match resource.kind.as_str() {
         "AWS::S3::Bucket" => create_bucket(clients, stack, resource, properties).await,
         "AWS::S3::BucketPolicy" => {
@@ -112,7 +112,7 @@ pub async fn create(
                     text(&config, "/SigningProtocol").unwrap_or("sigv4"),
                 ))
                 .build()
-                .map_err(|e| LocalError::Aws(format!("OriginAccessControlConfig: {e}")))?;
+                .map_err(|e| crate::Error::Aws(format!("OriginAccessControlConfig: {e}")))?;
             let out = clients
                 .cloudfront
                 .create_origin_access_control()
@@ -146,7 +146,7 @@ pub async fn create(
                 )
                 .set_comment(text(&config, "/Comment").map(str::to_owned))
                 .build()
-                .map_err(|e| LocalError::Aws(format!("PublicKeyConfig: {e}")))?;
+                .map_err(|e| crate::Error::Aws(format!("PublicKeyConfig: {e}")))?;
             let out = clients
                 .cloudfront
                 .create_public_key()
@@ -182,7 +182,7 @@ pub async fn create(
                 .set_items(Some(items))
                 .set_comment(text(&config, "/Comment").map(str::to_owned))
                 .build()
-                .map_err(|e| LocalError::Aws(format!("KeyGroupConfig: {e}")))?;
+                .map_err(|e| crate::Error::Aws(format!("KeyGroupConfig: {e}")))?;
             let out = clients
                 .cloudfront
                 .create_key_group()
@@ -354,15 +354,15 @@ pub async fn create(
             physical_id: generated_name(stack, &resource.logical_id, 64, false),
             attributes: Default::default(),
         }),
-        other => Err(LocalError::Unsupported(format!(
+        other => Err(Error::Unsupported(format!(
             "{} ({other}) has no local implementation",
             resource.logical_id
         ))),
     }
 }
 
-fn missing(resource: &Resource, property: &str) -> LocalError {
-    LocalError::Template(format!(
+fn missing(resource: &Resource, property: &str) -> Error {
+    Error::Template(format!(
         "{}: property {property} is missing",
         resource.logical_id
     ))
@@ -373,7 +373,7 @@ async fn create_bucket(
     stack: &str,
     resource: &Resource,
     p: &Value,
-) -> Result<Made, LocalError> {
+) -> Result<Made, Error> {
     use aws_sdk_s3::types::*;
     let name = generated_name(stack, &resource.logical_id, 63, true);
     let s3 = &clients.s3;
@@ -401,12 +401,12 @@ async fn create_bucket(
                 ServerSideEncryptionByDefault::builder()
                     .sse_algorithm(ServerSideEncryption::from(algorithm))
                     .build()
-                    .map_err(|e| LocalError::Aws(e.to_string()))?,
+                    .map_err(|e| crate::Error::Aws(e.to_string()))?,
             )
             .build();
         s3.put_bucket_encryption()
             .bucket(&name)
-            .server_side_encryption_configuration(ServerSideEncryptionConfiguration::builder().rules(rule).build().map_err(|e| LocalError::Aws(e.to_string()))?)
+            .server_side_encryption_configuration(ServerSideEncryptionConfiguration::builder().rules(rule).build().map_err(|e| crate::Error::Aws(e.to_string()))?)
             .send()
             .await
             .map_err(|e| sdk_error("PutBucketEncryption", e))?;
@@ -430,14 +430,14 @@ async fn create_bucket(
         let rule = OwnershipControlsRule::builder()
             .object_ownership(ObjectOwnership::from(ownership))
             .build()
-            .map_err(|e| LocalError::Aws(e.to_string()))?;
+            .map_err(|e| crate::Error::Aws(e.to_string()))?;
         s3.put_bucket_ownership_controls()
             .bucket(&name)
             .ownership_controls(
                 OwnershipControls::builder()
                     .rules(rule)
                     .build()
-                    .map_err(|e| LocalError::Aws(e.to_string()))?,
+                    .map_err(|e| crate::Error::Aws(e.to_string()))?,
             )
             .send()
             .await
@@ -448,7 +448,7 @@ async fn create_bucket(
             .target_bucket(target)
             .target_prefix(text(p, "/LoggingConfiguration/LogFilePrefix").unwrap_or_default())
             .build()
-            .map_err(|e| LocalError::Aws(e.to_string()))?;
+            .map_err(|e| crate::Error::Aws(e.to_string()))?;
         s3.put_bucket_logging()
             .bucket(&name)
             .bucket_logging_status(
@@ -497,7 +497,7 @@ async fn create_bucket(
             built.push(
                 builder
                     .build()
-                    .map_err(|e| LocalError::Aws(e.to_string()))?,
+                    .map_err(|e| crate::Error::Aws(e.to_string()))?,
             );
         }
         s3.put_bucket_lifecycle_configuration()
@@ -506,7 +506,7 @@ async fn create_bucket(
                 BucketLifecycleConfiguration::builder()
                     .set_rules(Some(built))
                     .build()
-                    .map_err(|e| LocalError::Aws(e.to_string()))?,
+                    .map_err(|e| crate::Error::Aws(e.to_string()))?,
             )
             .send()
             .await
@@ -533,11 +533,11 @@ async fn create_bucket(
 fn s3_destination(
     resource: &str,
     config: &Value,
-) -> Result<aws_sdk_firehose::types::ExtendedS3DestinationConfiguration, LocalError> {
+) -> Result<aws_sdk_firehose::types::ExtendedS3DestinationConfiguration, Error> {
     use aws_sdk_firehose::types::*;
     let needed = |pointer: &str| {
         text(config, pointer).ok_or_else(|| {
-            LocalError::Template(format!(
+            Error::Template(format!(
                 "{resource}: ExtendedS3DestinationConfiguration{} is missing",
                 pointer.replace('/', ".")
             ))
@@ -559,7 +559,7 @@ fn s3_destination(
     }
     builder
         .build()
-        .map_err(|e| LocalError::Aws(format!("{resource}: {e}")))
+        .map_err(|e| crate::Error::Aws(format!("{resource}: {e}")))
 }
 
 async fn create_delivery_stream(
@@ -567,7 +567,7 @@ async fn create_delivery_stream(
     stack: &str,
     resource: &Resource,
     p: &Value,
-) -> Result<Made, LocalError> {
+) -> Result<Made, Error> {
     use aws_sdk_firehose::types::*;
     let name = text(p, "/DeliveryStreamName")
         .map(str::to_owned)
@@ -592,7 +592,7 @@ async fn create_delivery_stream(
                         .map(str::to_owned),
                 )
                 .build()
-                .map_err(|e| LocalError::Aws(format!("{}: {e}", resource.logical_id)))?,
+                .map_err(|e| crate::Error::Aws(format!("{}: {e}", resource.logical_id)))?,
         );
     }
     let out = request
@@ -605,11 +605,11 @@ async fn create_delivery_stream(
     })
 }
 
-async fn create_distribution(clients: &Clients, p: &Value) -> Result<Made, LocalError> {
+async fn create_distribution(clients: &Clients, p: &Value) -> Result<Made, Error> {
     use aws_sdk_cloudfront::types::*;
     let config = p.get("DistributionConfig").cloned().unwrap_or_default();
     let build_err = |e: aws_sdk_cloudfront::error::BuildError| {
-        LocalError::Aws(format!("DistributionConfig: {e}"))
+        crate::Error::Aws(format!("DistributionConfig: {e}"))
     };
     let mut origins = Vec::new();
     for origin in config
@@ -744,7 +744,7 @@ async fn create_distribution(clients: &Clients, p: &Value) -> Result<Made, Local
 }
 
 /// Delete one native resource; gone already counts as deleted.
-pub async fn delete(clients: &Clients, kind: &str, physical_id: &str) -> Result<(), LocalError> {
+pub async fn delete(clients: &Clients, kind: &str, physical_id: &str) -> Result<(), Error> {
     let gone = |text: &str| {
         text.contains("NoSuch") || text.contains("NotFound") || text.contains("ResourceNotFound")
     };
@@ -861,7 +861,7 @@ pub async fn delete(clients: &Clients, kind: &str, physical_id: &str) -> Result<
 }
 
 /// CloudFormation disables a distribution before it deletes it.
-async fn delete_distribution(clients: &Clients, id: &str) -> Result<(), LocalError> {
+async fn delete_distribution(clients: &Clients, id: &str) -> Result<(), Error> {
     let cf = &clients.cloudfront;
     let current = cf
         .get_distribution_config()
@@ -894,7 +894,7 @@ async fn delete_distribution(clients: &Clients, id: &str) -> Result<(), LocalErr
 
 /// Every version and delete marker, so the bucket can go (only buckets
 /// without Retain get here, and ours hold no locked versions).
-async fn empty_bucket(clients: &Clients, bucket: &str) -> Result<(), LocalError> {
+async fn empty_bucket(clients: &Clients, bucket: &str) -> Result<(), Error> {
     let Ok(listing) = clients
         .s3
         .list_object_versions()
@@ -942,7 +942,7 @@ pub async fn update(
     physical_id: &str,
     before: &Value,
     after: &Value,
-) -> Result<(), LocalError> {
+) -> Result<(), Error> {
     match kind {
         "AWS::S3::BucketPolicy" if before.get("Bucket") == after.get("Bucket") => {
             let policy = after.get("PolicyDocument").cloned().unwrap_or_default();
@@ -983,7 +983,7 @@ pub async fn update(
                 return Ok(());
             }
             let wanted = wanted.ok_or_else(|| {
-                LocalError::Template(format!("{physical_id}: ExtendedS3DestinationConfiguration is missing"))
+                Error::Template(format!("{physical_id}: ExtendedS3DestinationConfiguration is missing"))
             })?;
             let built = s3_destination(physical_id, wanted)?;
             let described = clients
@@ -1026,7 +1026,7 @@ pub async fn update(
             }
             Ok(())
         }
-        other => Err(LocalError::Unsupported(format!(
+        other => Err(Error::Unsupported(format!(
             "changing the properties of {other} {physical_id}; run `scripts/deploy --local --destroy` and deploy again"
         ))),
     }
