@@ -1,127 +1,69 @@
-//! The real Lambda runtime emulator, `cargo lambda watch
-//! --only-lambda-apis`, with the workspace's function binaries polling it,
-//! invoked over its HTTP invoke endpoint. The local engine runs functions
-//! the same way: the binaries are the ones `cargo build --workspace` made,
-//! so no test compiles the SDK with a feature set of its own.
+//! The Lambda runtime emulator for a test: cfn-local's (`cargo lambda watch
+//! --only-lambda-apis` with the workspace's function binaries polling it),
+//! so the tests run functions exactly as the local engine does, with the
+//! binaries `cargo build --workspace` made and no compile of their own.
 
-use crate::event::CfnEvent;
 use crate::moto::Moto;
-use crate::process::{free_port, tool, workspace_root, Service};
-use crate::sink::PresignedSink;
-use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use crate::process::{log_file, tool, workspace_root};
+use crate::CfnEvent;
+use cfn_local::custom::check;
+use cfn_local::LambdaOptions;
+use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+
+pub use cfn_local::Invocation;
 
 /// The emulator, which also remembers every ResponseURL its functions were
 /// given and, when dropped at the end of a passing test, asserts that none of
 /// them (nor its signature) reached the log: the URL is a credential.
 pub struct LambdaEmulator {
-    service: Service,
-    port: u16,
-    env: Vec<(String, String)>,
-    functions: Mutex<BTreeMap<String, Child>>,
+    emulator: cfn_local::LambdaEmulator,
     secrets: Mutex<Vec<String>>,
-}
-
-/// The result of one synchronous invoke.
-#[derive(Debug)]
-pub struct Invocation {
-    /// The emulator's HTTP status: 200 when the function returned Ok.
-    pub status: u16,
-    pub body: String,
-    pub elapsed: Duration,
 }
 
 impl LambdaEmulator {
     /// Start the emulator; `env` is passed to the function.
     pub fn start(env: &[(String, String)]) -> LambdaEmulator {
         build_functions();
-        let port = free_port();
-        let mut command = Command::new(tool("cargo-lambda"));
-        command
-            .current_dir(workspace_root())
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "--ignore-changes",
-                "--quiet",
-                "-A",
-                "127.0.0.1",
-                "-P",
-                &port.to_string(),
-            ])
-            .env("PATH", tools_path());
-        let service = Service::start("lambda-watch", command, port, Duration::from_secs(120));
+        let emulator = cfn_local::LambdaEmulator::start(&LambdaOptions {
+            cargo_lambda: &tool("cargo-lambda"),
+            path: &tools_path(),
+            root: &workspace_root(),
+            log: &log_file("lambda-watch"),
+            binaries: &binaries_dir(),
+            env,
+            pid_file: None,
+        })
+        .unwrap_or_else(|err| panic!("{err}"));
         LambdaEmulator {
-            service,
-            port,
-            env: env.to_vec(),
-            functions: Mutex::new(BTreeMap::new()),
+            emulator,
             secrets: Mutex::new(Vec::new()),
         }
     }
 
-    /// Make sure `function` runs and polls for its events: started on first
-    /// use, and again after it died, as Lambda starts a new sandbox. It joins
-    /// the emulator's process group, so killing one kills both.
-    fn ensure_function(&self, function: &str) {
-        let mut functions = self.functions.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(child) = functions.get_mut(function) {
-            if matches!(child.try_wait(), Ok(None)) {
-                return;
-            }
-        }
-        let program = binaries_dir().join(function);
-        assert!(
-            program.is_file(),
-            "{} does not exist: is `{function}` a binary of this workspace?",
-            program.display()
-        );
-        let log = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&self.service.log)
-            .expect("cannot open the emulator's log");
-        let stderr = log.try_clone().expect("cannot clone log handle");
-        use std::os::unix::process::CommandExt;
-        let child = Command::new(&program)
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env(
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("http://127.0.0.1:{}/.rt/{function}", self.port),
-            )
-            .env("AWS_LAMBDA_FUNCTION_NAME", function)
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(stderr)
-            .process_group(i32::try_from(self.service.pid()).unwrap_or(0))
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {}: {err}", program.display()));
-        functions.insert(function.to_owned(), child);
-    }
-
     /// Send `event` to `function` as CloudFormation does, answering to a
     /// fresh presigned URL on `moto`; the response the function PUT there.
-    /// Panics unless the function returned Ok and echoed the request's ids.
+    /// Panics unless the function returned Ok and the response is one
+    /// CloudFormation accepts (it echoes the request's ids).
     pub async fn answer(&self, function: &str, moto: &Moto, event: &CfnEvent) -> Value {
-        let sink = PresignedSink::new(moto, &event.logical_id).await;
-        self.guard_secret(&sink.url);
-        let invocation = self.invoke(function, &event.to_json(&sink.url)).await;
+        let slot = moto.response_slot(&event.logical_id).await;
+        self.guard_secret(&slot.url);
+        let invocation = self.invoke(function, &event.to_json(&slot.url)).await;
         assert_eq!(
             invocation.status, 200,
             "the function must return Ok once it answered: {}",
             invocation.body
         );
-        let response = sink.response().await;
-        assert_eq!(response["RequestId"], json!(event.request_id));
-        assert_eq!(response["LogicalResourceId"], json!(event.logical_id));
-        assert_eq!(response["StackId"], json!(crate::event::STACK_ID));
-        response
+        let raw = slot
+            .read_raw()
+            .await
+            .expect("no response was PUT to the presigned URL");
+        if let Err(err) = check(&raw, event) {
+            panic!("{err}: {}", String::from_utf8_lossy(&raw));
+        }
+        serde_json::from_slice(&raw).unwrap_or_default()
     }
 
     /// Check at the end of the test that `url` was never logged.
@@ -134,12 +76,9 @@ impl LambdaEmulator {
     /// Panics if a guarded URL, or its signature, is in the log.
     pub fn assert_secrets_not_logged(&self) {
         let log = self.log();
+        let path = self.emulator.log().display();
         for url in self.secrets.lock().map(|s| s.clone()).unwrap_or_default() {
-            assert!(
-                !log.contains(&url),
-                "a ResponseURL was logged; see {}",
-                self.service.log.display()
-            );
+            assert!(!log.contains(&url), "a ResponseURL was logged; see {path}");
             if let Some(signature) = url
                 .split("X-Amz-Signature=")
                 .nth(1)
@@ -147,8 +86,7 @@ impl LambdaEmulator {
             {
                 assert!(
                     !log.contains(signature),
-                    "a ResponseURL's signature was logged; see {}",
-                    self.service.log.display()
+                    "a ResponseURL's signature was logged; see {path}"
                 );
             }
         }
@@ -163,36 +101,21 @@ impl LambdaEmulator {
     /// Invoke `function` with `payload` exactly as given (which need not be
     /// something a `Value` can hold) and wait for it.
     pub async fn invoke_raw(&self, function: &str, payload: Vec<u8>) -> Invocation {
-        self.ensure_function(function);
-        let url = format!(
-            "http://127.0.0.1:{}/2015-03-31/functions/{function}/invocations",
-            self.port
-        );
-        let started = Instant::now();
-        let (status, body) = crate::http::post(&url, payload)
+        self.emulator
+            .invoke(function, payload)
             .await
-            .unwrap_or_else(|err| {
-                panic!(
-                    "invoke {function}: {err}; see {}",
-                    self.service.log.display()
-                )
-            });
-        Invocation {
-            status,
-            body: String::from_utf8_lossy(&body).into_owned(),
-            elapsed: started.elapsed(),
-        }
+            .unwrap_or_else(|err| panic!("{err}"))
     }
 
     /// SIGKILL the emulator and the function it runs, mid-invocation if
     /// need be. An invoke still waiting then fails.
     pub fn kill(&mut self) {
-        self.service.kill_now();
+        self.emulator.kill_now();
     }
 
     /// Everything the emulator and the function printed so far.
     pub fn log(&self) -> String {
-        self.service.log_text()
+        self.emulator.log_text()
     }
 
     /// The function's JSON log lines.
@@ -212,7 +135,6 @@ impl Drop for LambdaEmulator {
         }
     }
 }
-
 /// Where the function binaries are: beside this executable, a test's
 /// (`target/debug/deps/<test>`) or a binary's (`target/debug/bench`).
 fn binaries_dir() -> PathBuf {

@@ -3,7 +3,7 @@
 //! Lock on non-empty buckets and retention, and API Gateway → S3 integrations
 //! that really serve objects.
 
-use crate::process::{free_port, log_dir, tools_dir, Service};
+use crate::process::{free_port, log_dir, start_service, tools_dir, Service};
 use std::process::Command;
 use std::time::Duration;
 
@@ -34,7 +34,7 @@ impl LocalStack {
             .env("DISABLE_EVENTS", "1")
             .env("SKIP_SSL_CERT_DOWNLOAD", "1")
             .env("SKIP_INFRA_DOWNLOADS", "1");
-        let service = Service::start("localstack", command, port, Duration::from_secs(120));
+        let service = start_service("localstack", command, port, Duration::from_secs(120));
         LocalStack { service, port }
     }
 
@@ -44,15 +44,15 @@ impl LocalStack {
 
     /// Environment for a process that talks to this LocalStack through the SDK.
     pub fn env(&self) -> Vec<(String, String)> {
-        crate::clients::env(&self.endpoint())
+        cfn_local::clients::env(&self.endpoint())
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        crate::clients::s3(&self.endpoint())
+        cfn_local::clients::s3(&self.endpoint())
     }
 
     pub fn apigateway(&self) -> aws_sdk_apigateway::Client {
-        crate::clients::apigateway(&self.endpoint())
+        cfn_local::clients::apigateway(&self.endpoint())
     }
 
     /// The URL that invokes `path` on a deployed stage of REST API `api_id`.

@@ -1,56 +1,57 @@
-//! A moto server on a free loopback port, started through
-//! `tests/emulators/moto_server.py`, which fixes where moto is not S3 in a way
-//! that breaks the Rust SDK (see that file).
+//! A moto server for a test (cfn-local's, the one the local engine runs),
+//! stopped when dropped, with its request log at hand.
 
-use crate::process::{free_port, tools_dir, workspace_root, Service};
-use std::process::Command;
+use crate::process::{log_file, tools_dir, workspace_root};
+use cfn_local::custom::ResponseSlot;
 use std::time::Duration;
 
-pub use crate::clients::{ACCOUNT, REGION};
+pub use cfn_local::clients::{ACCOUNT, REGION};
 
 pub struct Moto {
-    service: Service,
-    port: u16,
+    moto: cfn_local::Moto,
 }
 
 impl Moto {
     pub fn start() -> Moto {
-        let port = free_port();
         let python = tools_dir().join("venv/bin/python");
         assert!(
             python.is_file(),
             "{} is missing; run scripts/setup",
             python.display()
         );
-        let mut command = Command::new(python);
-        command
-            .arg(workspace_root().join("tests/emulators/moto_server.py"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-        let service = Service::start("moto", command, port, Duration::from_secs(60));
-        Moto { service, port }
+        let log = log_file("moto");
+        let moto = cfn_local::Moto::start(&python, &workspace_root(), &log)
+            .unwrap_or_else(|err| panic!("{err}"));
+        Moto { moto }
     }
 
-    /// `localhost`, not `127.0.0.1`: moto routes S3 by host name.
     pub fn endpoint(&self) -> String {
-        format!("http://localhost:{}", self.port)
+        self.moto.endpoint()
+    }
+
+    /// A fresh presigned ResponseURL on this moto, as CloudFormation gives.
+    pub async fn response_slot(&self, name: &str) -> ResponseSlot {
+        ResponseSlot::new(&self.s3(), name, Duration::from_secs(3600))
+            .await
+            .unwrap_or_else(|err| panic!("{err}"))
     }
 
     /// Environment for a process that talks to this moto through the SDK.
     pub fn env(&self) -> Vec<(String, String)> {
-        crate::clients::env(&self.endpoint())
+        cfn_local::clients::env(&self.endpoint())
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        crate::clients::s3(&self.endpoint())
+        cfn_local::clients::s3(&self.endpoint())
     }
 
     pub fn apigateway(&self) -> aws_sdk_apigateway::Client {
-        crate::clients::apigateway(&self.endpoint())
+        cfn_local::clients::apigateway(&self.endpoint())
     }
 
     /// moto's request log: one line per request, e.g. `"PUT /b?policy HTTP/1.1" 204`.
     pub fn log(&self) -> String {
-        self.service.log_text()
+        self.moto.service.log_text()
     }
 
     /// Requests in the log with `method` whose path contains `fragment`.

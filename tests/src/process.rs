@@ -1,12 +1,12 @@
-//! Child processes for fixtures: found on PATH or in the project's tool
-//! cache, started in their own process group, logged to a file, and killed
-//! with all their children when dropped.
+//! Where fixtures find their tools and write their logs, and their
+//! processes: cfn-local's, each in its own process group, logged to a file
+//! under `target/test-logs/` and stopped with its children when dropped.
 
-use std::fs::File;
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+pub use cfn_local::process::Service;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -51,107 +51,23 @@ pub fn tool(name: &str) -> PathBuf {
 
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("no free loopback port")
+    cfn_local::process::free_port().expect("no free loopback port")
 }
 
-/// A started child process and its log file.
-pub struct Service {
-    child: Child,
-    pub log: PathBuf,
-    name: String,
+/// A fresh log file for a fixture that picks its own port.
+pub fn log_file(name: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    log_dir().join(format!(
+        "{name}-{}-{}.log",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
-impl Service {
-    /// Start `command` with output to `target/test-logs/<name>-<port>.log`
-    /// and wait until it listens on `port`.
-    pub fn start(name: &str, mut command: Command, port: u16, ready_within: Duration) -> Service {
-        let log = log_dir().join(format!("{name}-{port}.log"));
-        // Appending: a service's children may write to the same log.
-        let _ = std::fs::remove_file(&log);
-        let file = File::options()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("cannot create fixture log");
-        let stderr = file.try_clone().expect("cannot clone log handle");
-        use std::os::unix::process::CommandExt;
-        command
-            .stdin(Stdio::null())
-            .stdout(file)
-            .stderr(stderr)
-            .process_group(0);
-        let child = command
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {name}: {err}"));
-        let mut service = Service {
-            child,
-            log,
-            name: name.to_owned(),
-        };
-        let started = Instant::now();
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-            if let Ok(Some(status)) = service.child.try_wait() {
-                panic!(
-                    "{name} exited ({status}) before listening; see {}:\n{}",
-                    service.log.display(),
-                    service.log_text()
-                );
-            }
-            if started.elapsed() > ready_within {
-                panic!(
-                    "{name} did not listen on port {port} within {ready_within:?}; see {}",
-                    service.log.display()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        service
-    }
-
-    /// SIGKILL the whole process group at once, as Lambda does when it
-    /// loses an execution environment: nothing gets to clean up.
-    pub fn kill_now(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.wait();
-    }
-
-    /// The process id, which is also its process group's.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        // The whole group: `cargo lambda watch` runs the function as a grandchild.
-        let group = format!("-{}", self.child.id());
-        for signal in ["-TERM", "-KILL"] {
-            let _ = Command::new("kill")
-                .args([signal, "--", &group])
-                .stderr(Stdio::null())
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-    }
+/// Start `command` logging to `target/test-logs/<name>-<port>.log` and wait
+/// until it listens on `port`; a fixture that cannot start fails the test.
+pub fn start_service(name: &str, command: Command, port: u16, within: Duration) -> Service {
+    let log = log_dir().join(format!("{name}-{port}.log"));
+    Service::start(name, command, &log, port, within).unwrap_or_else(|err| panic!("{err}"))
 }

@@ -2,6 +2,7 @@
 //! binary, for data-path tests that call it over HTTP.
 
 use crate::{CfnEvent, LambdaEmulator, LocalStack};
+use cfn_local::ResponseSlot;
 use serde_json::{json, Value};
 
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/vault-api-s3";
@@ -73,43 +74,15 @@ pub async fn deploy(
             "Methods": methods,
         }),
     );
-    // The response sink is a presigned URL on LocalStack's S3.
-    let sink = format!("cfn-responses-{api}");
-    s3.create_bucket()
-        .bucket(&sink)
-        .send()
+    // The ResponseURL is a presigned URL on LocalStack's S3.
+    let slot = ResponseSlot::new(&s3, "ObjectApi", std::time::Duration::from_secs(600))
         .await
-        .expect("sink bucket");
-    let presigned = s3
-        .put_object()
-        .bucket(&sink)
-        .key("create")
-        .presigned(
-            aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(
-                600,
-            ))
-            .expect("presign duration"),
-        )
-        .await
-        .expect("presign");
+        .expect("presign the ResponseURL");
     let invocation = lambda
-        .invoke("s3-proxy-api", &event.to_json(presigned.uri()))
+        .invoke("s3-proxy-api", &event.to_json(&slot.url))
         .await;
     assert_eq!(invocation.status, 200, "{}", invocation.body);
-    let response: Value = serde_json::from_slice(
-        &s3.get_object()
-            .bucket(&sink)
-            .key("create")
-            .send()
-            .await
-            .expect("the response was delivered")
-            .body
-            .collect()
-            .await
-            .expect("read the response")
-            .into_bytes(),
-    )
-    .expect("the response is JSON");
+    let response: Value = slot.response().await.expect("the response was delivered");
     assert_eq!(response["Status"], "SUCCESS", "{response}");
     api
 }

@@ -1,75 +1,13 @@
-//! Where a handler's response goes: a presigned S3 PUT URL on moto (as
-//! CloudFormation uses), or a local HTTP server scripted to fail or stall.
+//! A ResponseURL that misbehaves: a local HTTP server scripted to fail or
+//! stall. (The well-behaved one, a presigned S3 URL on moto, is
+//! `Moto::response_slot`.)
 
-use crate::moto::Moto;
-use aws_sdk_s3::presigning::PresigningConfig;
-use serde_json::Value;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-const BUCKET: &str = "cfn-responses";
-
-/// A presigned PUT URL on a moto bucket, read back as the response.
-pub struct PresignedSink {
-    s3: aws_sdk_s3::Client,
-    key: String,
-    pub url: String,
-}
-
-impl PresignedSink {
-    pub async fn new(moto: &Moto, name: &str) -> PresignedSink {
-        let s3 = moto.s3();
-        // Already existing (another sink made it) is fine.
-        let _ = s3.create_bucket().bucket(BUCKET).send().await;
-        let key = format!("{name}-{:?}", Instant::now());
-        let presigned = s3
-            .put_object()
-            .bucket(BUCKET)
-            .key(&key)
-            .presigned(
-                PresigningConfig::expires_in(Duration::from_secs(3600))
-                    .expect("valid presign duration"),
-            )
-            .await
-            .expect("presign the response URL");
-        PresignedSink {
-            s3,
-            key,
-            url: presigned.uri().to_owned(),
-        }
-    }
-
-    /// The raw response object, if one was stored.
-    pub async fn read_raw(&self) -> Option<Vec<u8>> {
-        let object = self
-            .s3
-            .get_object()
-            .bucket(BUCKET)
-            .key(&self.key)
-            .send()
-            .await
-            .ok()?;
-        Some(object.body.collect().await.ok()?.into_bytes().to_vec())
-    }
-
-    /// The response, parsed. Panics if none arrived or it is not JSON.
-    pub async fn response(&self) -> Value {
-        let raw = self
-            .read_raw()
-            .await
-            .expect("no response was PUT to the presigned URL");
-        serde_json::from_slice(&raw).unwrap_or_else(|e| {
-            panic!(
-                "response is not JSON ({e}): {}",
-                String::from_utf8_lossy(&raw)
-            )
-        })
-    }
-}
 
 /// What the local sink answers to one request.
 #[derive(Debug, Clone, Copy)]

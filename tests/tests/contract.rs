@@ -5,10 +5,11 @@
 //! `Fn::GetAtt` on a custom resource names an attribute its handler returns.
 //!
 //! The template is read with the SAM CLI's own YAML loader (it knows the
-//! short-form intrinsics), then evaluated here for the intrinsics the custom
-//! resources use: Ref, Fn::GetAtt, Fn::If (with the template's Conditions),
-//! Fn::Split, Fn::Sub and Fn::Join of literals.
+//! short-form intrinsics), then evaluated by the local engine's own
+//! intrinsics (cfn-local), every resource standing in with an id and
+//! attributes in the shapes the handlers check.
 
+use cfn_local::intrinsics::{scalar_text, Context};
 use custom_resource::properties::parse;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -17,14 +18,14 @@ use vaultfront_tests::process::{tools_dir, workspace_root};
 use vaultfront_tests::stringify;
 
 /// Stand-ins for what CloudFormation returns, in the shapes the handlers check.
-fn physical_id(resource_type: &str, logical_id: &str) -> Value {
-    json!(match resource_type {
+fn physical_id(resource_type: &str, logical_id: &str) -> String {
+    match resource_type {
         "AWS::S3::Bucket" => format!("vaultfront-{}-1a2b3c", logical_id.to_lowercase()),
         "AWS::CloudFront::Distribution" => "E2QWRUHAPOMQZL".to_owned(),
         "AWS::CloudFront::CloudFrontOriginAccessIdentity" => "E74FTE3AJFJ256A".to_owned(),
         "AWS::ApiGateway::RestApi" => "a1b2c3d4e5".to_owned(),
         _ => format!("{logical_id}-PHYSICAL"),
-    })
+    }
 }
 
 fn attribute(resource_type: &str, logical_id: &str, name: &str) -> Value {
@@ -44,9 +45,12 @@ fn attribute(resource_type: &str, logical_id: &str, name: &str) -> Value {
     })
 }
 
+/// The template as the local engine reads it, every resource standing in
+/// with a physical id and the attributes the template reads from it.
 struct Template {
     doc: Value,
-    parameters: BTreeMap<String, String>,
+    template: cfn_local::template::Template,
+    context: Context,
 }
 
 impl Template {
@@ -69,177 +73,64 @@ impl Template {
             .as_object()
             .expect("Parameters")
             .iter()
-            .map(|(name, p)| (name.clone(), scalar(&p["Default"])))
+            .map(|(name, p)| (name.clone(), scalar_text(&p["Default"])))
             .collect();
         for (name, value) in overrides {
             assert!(parameters.contains_key(*name), "no parameter {name}");
             parameters.insert((*name).to_owned(), (*value).to_owned());
         }
-        Template { doc, parameters }
+        let template = cfn_local::template::Template::from_json(&doc).expect("the template");
+        let mut context = Context::for_stack(
+            "vaultfront",
+            cfn_local::custom::event::STACK_ID,
+            parameters,
+            template.conditions.clone(),
+        );
+        for (logical_id, resource) in &template.resources {
+            context
+                .physical_ids
+                .insert(logical_id.clone(), physical_id(&resource.kind, logical_id));
+            let attributes = attributes_used(&doc, logical_id)
+                .into_iter()
+                .map(|name| {
+                    let value = attribute(&resource.kind, logical_id, &name);
+                    (name, value)
+                })
+                .collect();
+            context.attributes.insert(logical_id.clone(), attributes);
+        }
+        Template {
+            doc,
+            template,
+            context,
+        }
     }
 
     fn resources(&self) -> &Map<String, Value> {
         self.doc["Resources"].as_object().expect("Resources")
     }
 
-    fn resource_type(&self, logical_id: &str) -> &str {
-        self.resources()[logical_id]["Type"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no resource {logical_id}"))
-    }
-
-    fn condition(&self, name: &str) -> bool {
-        let condition = &self.doc["Conditions"][name];
-        assert!(!condition.is_null(), "no condition {name}");
-        self.truth(condition)
-    }
-
-    fn truth(&self, value: &Value) -> bool {
-        let (function, args) =
-            intrinsic(value).unwrap_or_else(|| panic!("not a condition: {value}"));
-        match function {
-            "Fn::Equals" => self.eval(&args[0]) == self.eval(&args[1]),
-            "Fn::Not" => !self.truth(&args[0]),
-            "Fn::Or" => args
-                .as_array()
-                .expect("Fn::Or list")
-                .iter()
-                .any(|a| self.truth(a)),
-            "Fn::And" => args
-                .as_array()
-                .expect("Fn::And list")
-                .iter()
-                .all(|a| self.truth(a)),
-            "Condition" => self.condition(args.as_str().expect("condition name")),
-            other => panic!("unsupported condition function {other}"),
-        }
-    }
-
-    /// The value CloudFormation would pass; `None` for `AWS::NoValue`.
-    fn eval(&self, value: &Value) -> Option<Value> {
-        if let Some((function, args)) = intrinsic(value) {
-            return match function {
-                "Ref" => {
-                    let name = args.as_str().expect("Ref name");
-                    match name {
-                        "AWS::NoValue" => None,
-                        "AWS::Region" => Some(json!("us-east-1")),
-                        "AWS::AccountId" => Some(json!("123456789012")),
-                        "AWS::Partition" => Some(json!("aws")),
-                        "AWS::StackName" => Some(json!("vaultfront")),
-                        _ => Some(match self.parameters.get(name) {
-                            Some(value) => json!(value),
-                            None => physical_id(self.resource_type(name), name),
-                        }),
-                    }
-                }
-                "Fn::GetAtt" => {
-                    let (logical_id, name) = match args {
-                        Value::Array(parts) => (scalar(&parts[0]), scalar(&parts[1])),
-                        other => {
-                            let text = scalar(other);
-                            let (l, n) = text.split_once('.').expect("Logical.Attribute");
-                            (l.to_owned(), n.to_owned())
-                        }
-                    };
-                    Some(attribute(
-                        self.resource_type(&logical_id),
-                        &logical_id,
-                        &name,
-                    ))
-                }
-                "Fn::If" => {
-                    let branches = args.as_array().expect("Fn::If list");
-                    let chosen = if self.condition(branches[0].as_str().expect("condition")) {
-                        1
-                    } else {
-                        2
-                    };
-                    self.eval(&branches[chosen])
-                }
-                "Fn::Select" => {
-                    let parts = args.as_array().expect("Fn::Select list");
-                    let index: usize = scalar(&parts[0]).parse().expect("Fn::Select index");
-                    let items = self.eval(&parts[1]).expect("a list to select from");
-                    items.as_array().expect("list").get(index).cloned()
-                }
-                "Fn::Split" => {
-                    let parts = args.as_array().expect("Fn::Split list");
-                    let source = scalar(&self.eval(&parts[1]).expect("a value to split"));
-                    Some(json!(source
-                        .split(scalar(&parts[0]).as_str())
-                        .collect::<Vec<_>>()))
-                }
-                "Fn::Join" => {
-                    let parts = args.as_array().expect("Fn::Join list");
-                    let items = self.eval(&parts[1]).expect("a list to join");
-                    let items: Vec<String> =
-                        items.as_array().expect("list").iter().map(scalar).collect();
-                    Some(json!(items.join(&scalar(&parts[0]))))
-                }
-                "Fn::Sub" => {
-                    let mut text = scalar(args);
-                    for (name, value) in &self.parameters {
-                        text = text.replace(&format!("${{{name}}}"), value);
-                    }
-                    Some(json!(text
-                        .replace("${AWS::Region}", "us-east-1")
-                        .replace("${AWS::AccountId}", "123456789012")))
-                }
-                other => panic!("unsupported intrinsic {other} in a custom resource"),
-            };
-        }
-        Some(match value {
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .filter_map(|(k, v)| self.eval(v).map(|v| (k.clone(), v)))
-                    .collect(),
-            ),
-            Value::Array(items) => {
-                Value::Array(items.iter().filter_map(|v| self.eval(v)).collect())
-            }
-            other => other.clone(),
-        })
-    }
-
-    /// Each custom resource's type and properties as CloudFormation sends them.
+    /// Each custom resource's type and properties as CloudFormation sends
+    /// them, for those its condition keeps.
     fn custom_resources(&self) -> Vec<(String, String, Value)> {
-        self.resources()
-            .iter()
-            .filter(|(_, r)| {
-                r["Type"]
-                    .as_str()
-                    .is_some_and(|t| t.starts_with("Custom::"))
+        self.template
+            .resources
+            .values()
+            .filter(|r| r.is_custom())
+            .filter(|r| {
+                r.condition
+                    .as_ref()
+                    .is_none_or(|c| self.context.condition(c).expect("a condition"))
             })
-            .filter(|(_, r)| {
-                r.get("Condition")
-                    .and_then(Value::as_str)
-                    .is_none_or(|c| self.condition(c))
-            })
-            .map(|(id, r)| {
-                let properties = self.eval(&r["Properties"]).expect("properties");
-                (
-                    id.clone(),
-                    r["Type"].as_str().unwrap_or_default().to_owned(),
-                    stringify(&properties),
-                )
+            .map(|r| {
+                let properties = self
+                    .context
+                    .resolve(&r.properties)
+                    .unwrap_or_else(|e| panic!("{}: {e}", r.logical_id))
+                    .unwrap_or_default();
+                (r.logical_id.clone(), r.kind.clone(), stringify(&properties))
             })
             .collect()
-    }
-}
-
-fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
-    let map = value.as_object()?;
-    let (key, args) = map.iter().next()?;
-    (map.len() == 1 && (key == "Ref" || key == "Condition" || key.starts_with("Fn::")))
-        .then_some((key.as_str(), args))
-}
-
-fn scalar(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
     }
 }
 
@@ -441,8 +332,8 @@ fn attributes_used(value: &Value, logical_id: &str) -> Vec<String> {
             .flat_map(|(key, v)| {
                 let mut found = if key == "Fn::GetAtt" {
                     match v {
-                        Value::Array(parts) if scalar(&parts[0]) == logical_id => {
-                            vec![scalar(&parts[1])]
+                        Value::Array(parts) if scalar_text(&parts[0]) == logical_id => {
+                            vec![scalar_text(&parts[1])]
                         }
                         Value::String(s) => s
                             .split_once('.')

@@ -7,10 +7,10 @@
 //! Emulator gap: `cargo lambda watch` sends a past deadline; the runtime
 //! falls back to `AWS_LAMBDA_FUNCTION_TIMEOUT`, which each test sets.
 
+use cfn_local::custom::RESPONSE_BUCKET;
 use serde_json::{json, Value};
 use std::time::Duration;
 use vaultfront_tests::moto::REGION;
-use vaultfront_tests::sink::PresignedSink;
 use vaultfront_tests::{CfnEvent, Fault, FaultProxy, LambdaEmulator, Match, Moto, Rule};
 
 const BUCKET: &str = "vault-data";
@@ -276,11 +276,11 @@ async fn hung_aws_gets_one_failed(
 ) {
     // (The callers warm the process first: its cold start is not the deadline's business.)
     rig.proxy.add(Rule::always(Match::any(), Fault::Hang));
-    let sink = PresignedSink::new(&rig.moto, "hang").await;
+    let sink = rig.moto.response_slot("hang").await;
     rig.lambda.guard_secret(&sink.url);
     let invocation = rig.lambda.invoke(function, &event.to_json(&sink.url)).await;
     assert_eq!(invocation.status, 200, "{}", invocation.body);
-    let response = sink.response().await;
+    let response = sink.response().await.expect("a JSON response");
     assert_eq!(response["Status"], "FAILED", "{response}");
     assert!(
         reason(&response).starts_with("timed out after"),
@@ -294,7 +294,11 @@ async fn hung_aws_gets_one_failed(
         invocation.elapsed
     );
     // One answer: the presigned URL was written exactly once.
-    assert_eq!(rig.moto.count_requests("PUT", "/cfn-responses/hang-"), 1);
+    assert_eq!(
+        rig.moto
+            .count_requests("PUT", &format!("/{RESPONSE_BUCKET}/hang/")),
+        1
+    );
 
     rig.proxy.clear();
     let served = rig.answer(function, &next).await;
@@ -348,7 +352,7 @@ async fn killed_after_first_write(
     hang_on: Match,
 ) -> Value {
     rig.proxy.add(Rule::always(hang_on.clone(), Fault::Hang));
-    let sink = PresignedSink::new(&rig.moto, "killed").await;
+    let sink = rig.moto.response_slot("killed").await;
     rig.lambda.guard_secret(&sink.url);
     {
         let payload = event.to_json(&sink.url);

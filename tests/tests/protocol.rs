@@ -11,7 +11,7 @@ use custom_resource::{CREATE_FAILED_PREFIX, MAX_BODY_BYTES};
 use serde_json::{json, Value};
 use std::time::Duration;
 use vaultfront_tests::sink::Received;
-use vaultfront_tests::{CfnEvent, HttpSink, LambdaEmulator, Moto, PresignedSink, Reply};
+use vaultfront_tests::{CfnEvent, HttpSink, LambdaEmulator, Moto, Reply};
 
 const PROBE: &str = "probe-resource";
 
@@ -110,7 +110,7 @@ async fn long_reasons_are_trimmed_to_fit_4096_bytes() {
         ("emoji", "🦀".repeat(1500)),
     ] {
         let event = probe(json!({"Name": name, "Behaviour": "Fail", "Message": message}));
-        let sink = PresignedSink::new(&h.moto, name).await;
+        let sink = h.moto.response_slot(name).await;
         h.lambda.guard_secret(&sink.url);
         h.lambda.invoke(PROBE, &event.to_json(&sink.url)).await;
         let raw = sink.read_raw().await.expect("a response");
@@ -176,10 +176,10 @@ async fn a_hung_handler_is_answered_before_the_deadline() {
     // Warm the function first: the cold start happens before the deadline clock runs.
     h.answer(&probe(json!({"Name": "warm"}))).await;
     let event = probe(json!({"Name": "h", "Behaviour": "Hang"}));
-    let sink = PresignedSink::new(&h.moto, "hang").await;
+    let sink = h.moto.response_slot("hang").await;
     h.lambda.guard_secret(&sink.url);
     let invocation = h.lambda.invoke(PROBE, &event.to_json(&sink.url)).await;
-    let response = sink.response().await;
+    let response = sink.response().await.expect("a JSON response");
     assert_eq!(response["Status"], "FAILED");
     assert!(
         response["Reason"]

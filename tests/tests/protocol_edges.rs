@@ -7,7 +7,7 @@
 
 use custom_resource::MAX_BODY_BYTES;
 use serde_json::json;
-use vaultfront_tests::{CfnEvent, LambdaEmulator, Moto, PresignedSink};
+use vaultfront_tests::{CfnEvent, LambdaEmulator, Moto};
 
 const PROBE: &str = "probe-resource";
 
@@ -21,7 +21,7 @@ fn start() -> (Moto, LambdaEmulator) {
 async fn an_event_with_a_lone_surrogate_escape_is_answered() {
     let (moto, lambda) = start();
     let event = CfnEvent::create("Custom::Probe", "Probe", json!({"Name": "SURROGATE"}));
-    let sink = PresignedSink::new(&moto, "surrogate").await;
+    let sink = moto.response_slot("surrogate").await;
     lambda.guard_secret(&sink.url);
     // Valid JSON with no Unicode value: serde_json refuses it as a Value.
     let text = event
@@ -31,7 +31,7 @@ async fn an_event_with_a_lone_surrogate_escape_is_answered() {
     assert!(serde_json::from_str::<serde_json::Value>(&text).is_err());
     let invocation = lambda.invoke_raw(PROBE, text.into_bytes()).await;
     assert_eq!(invocation.status, 200, "{}", invocation.body);
-    let response = sink.response().await;
+    let response = sink.response().await.expect("a JSON response");
     assert_eq!(response["Status"], "SUCCESS", "{response}");
     assert_eq!(response["RequestId"], json!(event.request_id));
     assert_eq!(
@@ -46,7 +46,7 @@ async fn ids_too_long_for_any_answer_are_cut_to_fit() {
     let mut event = CfnEvent::create("Custom::Probe", "Probe", json!({"Name": "long"}));
     event.request_id = format!("req-{}", "r".repeat(5000));
     event.logical_id = format!("Logical{}", "L".repeat(3000));
-    let sink = PresignedSink::new(&moto, "long-ids").await;
+    let sink = moto.response_slot("long-ids").await;
     lambda.guard_secret(&sink.url);
     let invocation = lambda.invoke(PROBE, &event.to_json(&sink.url)).await;
     assert_eq!(invocation.status, 200, "{}", invocation.body);

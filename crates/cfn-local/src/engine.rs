@@ -84,22 +84,12 @@ fn transform(options: &LocalOptions) -> Result<Template, Error> {
 }
 
 fn context(template: &Template, stack: &StackState) -> Context {
-    let mut parameters: HashMap<String, String> = stack.parameters.clone().into_iter().collect();
-    for (name, value) in [
-        ("AWS::Region", REGION),
-        ("AWS::AccountId", ACCOUNT),
-        ("AWS::Partition", "aws"),
-        ("AWS::URLSuffix", "amazonaws.com"),
-        ("AWS::StackName", &stack.stack_name),
-        ("AWS::StackId", &stack.stack_id),
-    ] {
-        parameters.insert(name.to_owned(), value.to_owned());
-    }
-    let mut context = Context {
-        parameters,
-        conditions: template.conditions.clone(),
-        ..Context::default()
-    };
+    let mut context = Context::for_stack(
+        &stack.stack_name,
+        &stack.stack_id,
+        stack.parameters.clone(),
+        template.conditions.clone(),
+    );
     for resource in &stack.resources {
         context
             .physical_ids

@@ -37,6 +37,32 @@ pub struct Context {
 }
 
 impl Context {
+    /// A stack's parameters with CloudFormation's pseudo parameters, in
+    /// the emulator's account and region.
+    pub fn for_stack(
+        stack_name: &str,
+        stack_id: &str,
+        parameters: impl IntoIterator<Item = (String, String)>,
+        conditions: Map<String, Value>,
+    ) -> Context {
+        let mut parameters: HashMap<String, String> = parameters.into_iter().collect();
+        for (name, value) in [
+            ("AWS::Region", crate::clients::REGION),
+            ("AWS::AccountId", crate::clients::ACCOUNT),
+            ("AWS::Partition", "aws"),
+            ("AWS::URLSuffix", "amazonaws.com"),
+            ("AWS::StackName", stack_name),
+            ("AWS::StackId", stack_id),
+        ] {
+            parameters.insert(name.to_owned(), value.to_owned());
+        }
+        Context {
+            parameters,
+            conditions,
+            ..Context::default()
+        }
+    }
+
     /// Evaluate a named condition.
     pub fn condition(&self, name: &str) -> Result<bool, IntrinsicError> {
         let body = self
@@ -304,7 +330,7 @@ pub fn scalar_text(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
     use serde_json::json;
 
     fn context() -> Context {

@@ -3,13 +3,19 @@
 //! before it sends the answer, so once a function has reported its result
 //! every call it made is in the log.
 
+use cfn_local::custom::RESPONSE_BUCKET;
 use serde::Serialize;
 use vaultfront_tests::moto::strip_ansi;
 use vaultfront_tests::Moto;
 
-/// The bucket `PresignedSink` answers into: the ResponseURL PUT is the
-/// protocol's, not an AWS call of the resource.
-const SINK_PATH: &str = "/cfn-responses/";
+/// Requests to the bucket ResponseURLs point into are the protocol's, not
+/// AWS calls of the resource.
+fn is_response(call: &Call) -> bool {
+    call.path
+        .strip_prefix('/')
+        .and_then(|path| path.strip_prefix(RESPONSE_BUCKET))
+        .is_some_and(|rest| rest.starts_with('/'))
+}
 const WRITES: [&str; 4] = ["PUT", "POST", "PATCH", "DELETE"];
 
 /// Where the log stood: the number of requests in it.
@@ -61,7 +67,7 @@ pub fn since(moto: &Moto, mark: Mark) -> Calls {
         requests(&moto.log())
             .into_iter()
             .skip(mark.0)
-            .filter(|c| !c.path.starts_with(SINK_PATH))
+            .filter(|c| !is_response(c))
             .collect(),
     )
 }
@@ -92,17 +98,12 @@ mod tests {
     #[test]
     fn reads_requests_from_the_log() {
         let log = "127.0.0.1 - - [22/Nov/2025 03:11:12] \"GET /b/?policy HTTP/1.1\" 404 -\n\
-                   \u{1b}[33m127.0.0.1 - - [x] \"PUT /cfn-responses/k?X-Amz-Signature=s HTTP/1.1\" 200 -\u{1b}[0m\n\
+                   \u{1b}[33m127.0.0.1 - - [x] \"PUT /vaultfront-local-cfn-responses/k?X-Amz-Signature=s HTTP/1.1\" 200 -\u{1b}[0m\n\
                    noise line\n\
                    127.0.0.1 - - [x] \"PATCH /restapis/a1 HTTP/1.1\" 200 -\n";
         let calls = requests(log);
         assert_eq!(calls.len(), 3);
-        let resource = Calls(
-            calls
-                .into_iter()
-                .filter(|c| !c.path.starts_with(SINK_PATH))
-                .collect(),
-        );
+        let resource = Calls(calls.into_iter().filter(|c| !is_response(c)).collect());
         assert_eq!((resource.reads(), resource.writes()), (1, 1));
         assert_eq!(
             resource.describe("a1", "{api}"),
