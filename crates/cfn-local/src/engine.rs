@@ -13,6 +13,7 @@ use crate::intrinsics::{scalar_text, Context};
 use crate::lambda::{LambdaEmulator, LambdaOptions};
 use crate::moto::Moto;
 use crate::native;
+use crate::plan::{self, Action, Change, Provider, Teardown, Undo};
 use crate::process;
 use crate::state::{self, MotoState, ResourceState, StackState, StackStatus, Start};
 use crate::table;
@@ -160,12 +161,6 @@ fn build_function(options: &LocalOptions, release: bool, binary: &str) -> Result
         )));
     }
     Ok(())
-}
-
-/// What a run changed, to be undone in reverse on a failure.
-enum Change {
-    Created(ResourceState),
-    Updated { before: ResourceState },
 }
 
 /// Everything a run needs at hand.
@@ -325,7 +320,7 @@ impl<'a> Run<'a> {
         if state.retained {
             return Ok("DELETE_SKIPPED");
         }
-        if state.kind.starts_with("Custom::") {
+        if Provider::of(&state.kind) == Provider::Custom {
             let response = self
                 .custom_request(
                     "Delete",
@@ -377,9 +372,15 @@ impl<'a> Run<'a> {
     /// only reported); returns the retained ones.
     async fn delete_all(&mut self) -> Result<Vec<ResourceState>, Error> {
         table::header();
-        let all: Vec<ResourceState> = self.stack.resources.iter().rev().cloned().collect();
-        let retained = all.iter().filter(|r| r.retained).cloned().collect();
-        for state in all {
+        let mut retained = Vec::new();
+        for step in plan::teardown(&self.stack.resources) {
+            let state = match step {
+                Teardown::Delete(state) => state,
+                Teardown::Retain(state) => {
+                    retained.push(state.clone());
+                    state
+                }
+            };
             self.delete_reported(&state).await?;
             self.stack
                 .resources
@@ -397,80 +398,37 @@ impl<'a> Run<'a> {
             &self.stack.stack_name,
             reason,
         );
-        for change in changes.into_iter().rev() {
-            match change {
-                Change::Created(state) => {
-                    let _ = self.delete_reported(&state).await;
+        for undo in plan::rollback(&changes, &self.stack.resources) {
+            match undo {
+                Undo::DeleteCreated(made) => {
+                    let _ = self.delete_reported(&made).await;
                     self.stack.resources.retain(|r| {
-                        r.logical_id != state.logical_id || r.physical_id != state.physical_id
+                        r.logical_id != made.logical_id || r.physical_id != made.physical_id
                     });
                 }
-                Change::Updated { before } => {
-                    let current = self.stack.resource(&before.logical_id).cloned();
-                    if let Some(current) = current
-                        .clone()
-                        .filter(|c| c.physical_id != before.physical_id)
-                    {
-                        // A replacement: the old resource was never touched,
-                        // so the rollback deletes the new one, as
-                        // CloudFormation does.
-                        let _ = self.delete_reported(&current).await;
-                    } else if let Some(current) = current {
-                        table::event(
-                            "UPDATE_IN_PROGRESS",
+                Undo::DeleteReplacement { new, before } => {
+                    let _ = self.delete_reported(&new).await;
+                    self.stack.record(before);
+                }
+                Undo::Restore { current, before } => {
+                    table::event(
+                        "UPDATE_IN_PROGRESS",
+                        &before.kind,
+                        &before.logical_id,
+                        "rollback to the previous properties",
+                    );
+                    match self.restore(&current, &before).await {
+                        Ok(()) => {
+                            table::event("UPDATE_COMPLETE", &before.kind, &before.logical_id, "")
+                        }
+                        Err(err) => table::event(
+                            "UPDATE_FAILED",
                             &before.kind,
                             &before.logical_id,
-                            "rollback to the previous properties",
-                        );
-                        let result = if before.kind.starts_with("Custom::") {
-                            self.custom_request(
-                                "Update",
-                                &before,
-                                &before.properties,
-                                Some(&current.properties),
-                                Some(&current.physical_id),
-                            )
-                            .await
-                            .and_then(|r| {
-                                if r.success {
-                                    Ok(())
-                                } else {
-                                    Err(Error::Aws(r.reason))
-                                }
-                            })
-                        } else {
-                            native::update(
-                                &self.clients,
-                                &before.kind,
-                                &before.physical_id,
-                                &current.properties,
-                                &before.properties,
-                            )
-                            .await
-                        };
-                        match result {
-                            Ok(()) => table::event(
-                                "UPDATE_COMPLETE",
-                                &before.kind,
-                                &before.logical_id,
-                                "",
-                            ),
-                            Err(err) => table::event(
-                                "UPDATE_FAILED",
-                                &before.kind,
-                                &before.logical_id,
-                                &err.to_string(),
-                            ),
-                        }
+                            &err.to_string(),
+                        ),
                     }
-                    if let Some(slot) = self
-                        .stack
-                        .resources
-                        .iter_mut()
-                        .find(|r| r.logical_id == before.logical_id)
-                    {
-                        *slot = before;
-                    }
+                    self.stack.record(before);
                 }
             }
             let _ = self.stack.save(&self.options.state_dir);
@@ -481,6 +439,42 @@ impl<'a> Run<'a> {
             &self.stack.stack_name,
             "",
         );
+    }
+
+    /// An update back to `before`'s properties from `current`'s.
+    async fn restore(
+        &mut self,
+        current: &ResourceState,
+        before: &ResourceState,
+    ) -> Result<(), Error> {
+        match Provider::of(&before.kind) {
+            Provider::Custom => {
+                let response = self
+                    .custom_request(
+                        "Update",
+                        before,
+                        &before.properties,
+                        Some(&current.properties),
+                        Some(&current.physical_id),
+                    )
+                    .await?;
+                if response.success {
+                    Ok(())
+                } else {
+                    Err(Error::Aws(response.reason))
+                }
+            }
+            Provider::Native => {
+                native::update(
+                    &self.clients,
+                    &before.kind,
+                    &before.physical_id,
+                    &current.properties,
+                    &before.properties,
+                )
+                .await
+            }
+        }
     }
 }
 
@@ -641,8 +635,6 @@ async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), Error> {
         template.creation_order(&|r| exists.get(&r.logical_id).copied().unwrap_or(false))?;
     table::header();
     let mut changes: Vec<Change> = Vec::new();
-    // Old physical ids replaced during this run: deleted once all succeeded.
-    let mut replaced: Vec<ResourceState> = Vec::new();
     for resource in order {
         let ctx = context(template, &run.stack);
         let properties = match ctx.resolve(&resource.properties) {
@@ -661,8 +653,10 @@ async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), Error> {
                 });
             }
         };
-        let outcome = match run.stack.resource(&resource.logical_id).cloned() {
-            None => {
+        let existing = run.stack.resource(&resource.logical_id).cloned();
+        let outcome = match (plan::action(existing.as_ref(), &properties), existing) {
+            (Action::Keep, _) => Ok(()),
+            (Action::Create, _) | (_, None) => {
                 table::event(
                     "CREATE_IN_PROGRESS",
                     &resource.kind,
@@ -690,8 +684,7 @@ async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), Error> {
                     }
                 }
             }
-            Some(before) if before.properties == properties => Ok(()),
-            Some(before) => {
+            (Action::Update, Some(before)) => {
                 table::event(
                     "UPDATE_IN_PROGRESS",
                     &resource.kind,
@@ -712,17 +705,7 @@ async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), Error> {
                             &resource.logical_id,
                             &note,
                         );
-                        if let Some(slot) = run
-                            .stack
-                            .resources
-                            .iter_mut()
-                            .find(|r| r.logical_id == after.logical_id)
-                        {
-                            *slot = after;
-                        }
-                        if replacement {
-                            replaced.push(before.clone());
-                        }
+                        run.stack.record(after);
                         changes.push(Change::Updated { before });
                         Ok(())
                     }
@@ -750,21 +733,15 @@ async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), Error> {
             });
         }
     }
-    // Cleanup, as CloudFormation's UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: the
-    // old physical ids of replacements, then resources the template (or a
-    // condition) no longer has, newest first.
-    for old in replaced {
+    // As CloudFormation's UPDATE_COMPLETE_CLEANUP_IN_PROGRESS; the old
+    // resource of a replacement is only housekeeping by now.
+    let cleanup = plan::cleanup(&changes, &run.stack.resources, |id| {
+        exists.get(id).copied().unwrap_or(false)
+    });
+    for old in cleanup.replaced {
         let _ = run.delete_reported(&old).await;
     }
-    let gone: Vec<ResourceState> = run
-        .stack
-        .resources
-        .iter()
-        .rev()
-        .filter(|r| !exists.get(&r.logical_id).copied().unwrap_or(false))
-        .cloned()
-        .collect();
-    for state in gone {
+    for state in cleanup.removed {
         run.delete_reported(&state).await?;
         run.stack
             .resources
@@ -786,7 +763,7 @@ async fn update(
     let mut after = before.clone();
     after.properties = properties.clone();
     after.retained = resource.retained();
-    if resource.is_custom() {
+    if Provider::of(&resource.kind) == Provider::Custom {
         let response = run
             .custom_request(
                 "Update",

@@ -20,6 +20,7 @@ pub mod intrinsics;
 pub mod lambda;
 pub mod moto;
 mod native;
+pub mod plan;
 pub mod process;
 mod state;
 mod table;

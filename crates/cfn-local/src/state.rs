@@ -34,7 +34,7 @@ impl MotoState {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceState {
     pub logical_id: String,
     pub kind: String,
@@ -174,6 +174,17 @@ impl StackState {
         } else {
             StackStatus::UpdateComplete
         })
+    }
+
+    /// Put `resource` in the place of the one with its logical id.
+    pub fn record(&mut self, resource: ResourceState) {
+        if let Some(slot) = self
+            .resources
+            .iter_mut()
+            .find(|r| r.logical_id == resource.logical_id)
+        {
+            *slot = resource;
+        }
     }
 
     pub fn resource(&self, logical_id: &str) -> Option<&ResourceState> {

@@ -26,7 +26,7 @@ impl Resource {
     }
 
     pub fn is_custom(&self) -> bool {
-        self.kind.starts_with("Custom::") || self.kind == "AWS::CloudFormation::CustomResource"
+        crate::plan::Provider::of(&self.kind) == crate::plan::Provider::Custom
     }
 }
 

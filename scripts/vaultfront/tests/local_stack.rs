@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -1080,4 +1080,109 @@ fn cmdline(pid: u32) -> String {
     std::fs::read(format!("/proc/{pid}/cmdline"))
         .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
         .unwrap_or_default()
+}
+
+#[test]
+fn a_generic_custom_resource_is_created_and_deleted_through_its_function() {
+    // `AWS::CloudFormation::CustomResource` is a custom resource as much as
+    // `Custom::X` is: the Delete goes to its function too, not to the
+    // native side (which would report it deleted and remove nothing).
+    let stack = LocalStack::new("generic-custom");
+    let template = probe_template(&stack, 60, "Succeed");
+    let generic = std::fs::read_to_string(&template)
+        .expect("read the template")
+        .replace(
+            "Type: Custom::Probe",
+            "Type: AWS::CloudFormation::CustomResource",
+        );
+    std::fs::write(&template, generic).expect("write the template");
+    let template = template.to_str().expect("UTF-8 path");
+    let up = stack.deploy(&["--template", template]);
+    assert!(up.status.success(), "{}", text(&up));
+    assert_eq!(stack.physical_id("Probe"), "probe-probe");
+    let down = stack.deploy(&["--destroy", "--template", template]);
+    let all = text(&down);
+    assert!(down.status.success(), "{all}");
+    let log = std::fs::read_to_string(stack.dir.join("lambda-watch.log")).unwrap_or_default();
+    let deletes = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line.trim()).ok())
+        .filter(|entry| {
+            entry["request_type"] == "Delete"
+                && entry["logical_resource_id"] == "Probe"
+                && entry["resource_type"] == "AWS::CloudFormation::CustomResource"
+        })
+        .count();
+    assert_eq!(
+        deletes, 1,
+        "the function never saw the Delete:\n{all}\n{log}"
+    );
+}
+
+#[test]
+fn a_type_the_engine_cannot_make_is_refused_on_create_and_on_delete() {
+    let stack = LocalStack::new("unregistered");
+    let path = stack.dir.join("queue-template.yaml");
+    std::fs::write(
+        &path,
+        "\
+AWSTemplateFormatVersion: \"2010-09-09\"
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+  Queue:
+    Type: AWS::SQS::Queue
+    DependsOn: Bucket
+",
+    )
+    .expect("write the template");
+    let template = path.to_str().expect("UTF-8 path");
+    let up = stack.deploy(&["--template", template]);
+    let all = text(&up);
+    assert!(!up.status.success(), "{all}");
+    assert!(
+        all.lines().any(|l| l.starts_with("CREATE_FAILED")
+            && l.contains("AWS::SQS::Queue")
+            && l.contains("not available locally")),
+        "the refusal does not name the type:\n{all}"
+    );
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with("DELETE_COMPLETE") && l.contains("Bucket")),
+        "the bucket made before it was not rolled back:\n{all}"
+    );
+
+    // A state that holds such a type (written by hand, or by another
+    // version) is not reported deleted while nothing was removed.
+    std::fs::write(
+        &path,
+        "AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n  Bucket:\n    Type: AWS::S3::Bucket\n",
+    )
+    .expect("write the template");
+    let up = stack.deploy(&["--template", template]);
+    assert!(up.status.success(), "{}", text(&up));
+    let mut state = stack.state().expect("a state file");
+    let queue = json!({
+        "logical_id": "Queue", "kind": "AWS::SQS::Queue", "physical_id": "https://sqs/q",
+        "properties": {}, "attributes": {}, "retained": false,
+    });
+    state["resources"]
+        .as_array_mut()
+        .expect("resources")
+        .push(queue);
+    std::fs::write(stack.dir.join("state.json"), state.to_string()).expect("write the state");
+    let down = stack.deploy(&["--destroy", "--template", template]);
+    let all = text(&down);
+    assert!(!down.status.success(), "{all}");
+    assert!(
+        all.lines().any(|l| l.starts_with("DELETE_FAILED")
+            && l.contains("AWS::SQS::Queue")
+            && l.contains("not available locally")),
+        "the refusal does not name the type:\n{all}"
+    );
+    assert_eq!(stack.physical_id("Queue"), "https://sqs/q", "{all}");
+    assert!(
+        !stack.physical_id("Bucket").is_empty(),
+        "nothing after the refusal is deleted"
+    );
 }
