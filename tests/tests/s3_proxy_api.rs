@@ -942,30 +942,9 @@ async fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, hyper::HeaderMap, bytes::Bytes) {
-    use http_body_util::{BodyExt, Full};
-    use hyper_util::client::legacy::Client;
-    use hyper_util::rt::TokioExecutor;
-    let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut request = hyper::Request::builder().method(method).uri(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request
-        .body(Full::new(bytes::Bytes::copy_from_slice(body)))
-        .expect("a valid request");
-    let response = client
-        .request(request)
+    vaultfront_tests::http::request(method, url, headers, bytes::Bytes::copy_from_slice(body))
         .await
-        .unwrap_or_else(|err| panic!("{method} {url}: {err}"));
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("read the body")
-        .to_bytes();
-    (status, headers, body)
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
 fn header<'a>(headers: &'a hyper::HeaderMap, name: &str) -> Option<&'a str> {

@@ -5,19 +5,18 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::clients::{Clients, ACCOUNT, REGION};
-use crate::custom::{self, Event, RESPONSE_BUCKET};
+use crate::clients::{ACCOUNT, REGION};
+use crate::custom::RESPONSE_BUCKET;
 use crate::intrinsics::{scalar_text, Context};
-use crate::lambda::{LambdaEmulator, LambdaOptions};
 use crate::moto::Moto;
-use crate::native;
-use crate::plan::{self, Action, Change, Provider, Teardown, Undo};
+use crate::plan::{self, Action, Change, Teardown, Undo};
 use crate::process;
+use crate::provision::Provisioner;
 use crate::state::{self, MotoState, ResourceState, StackState, StackStatus, Start};
 use crate::table;
-use crate::template::{Resource, Template};
+use crate::template::Template;
 use crate::Error;
 
 /// The programs the engine runs, found (and installed) by its caller.
@@ -45,15 +44,6 @@ pub struct LocalOptions {
     /// share the dependencies `scripts/deploy` already built for itself).
     pub release: bool,
 }
-
-/// The function binaries of the template, built together with the deploy
-/// tool by `scripts/deploy` (`cargo build --workspace --exclude
-/// vaultfront-tests`): one selection of packages is one set of features, so
-/// the SDK crates are compiled once for all of them.
-const WORKSPACE_FUNCTIONS: [&str; 3] = ["bucket-policy", "object-lock", "s3-proxy-api"];
-
-/// Attribute under which a function's workspace binary is remembered.
-const BINARY: &str = "LocalBinary";
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
@@ -118,235 +108,27 @@ fn new_stack_id(stack_name: &str) -> String {
     )
 }
 
-fn profile_dir(release: bool) -> &'static str {
-    if release {
-        "release"
-    } else {
-        "debug"
-    }
-}
-
-/// Build `binary` for the local stack. The template's functions are built
-/// as `scripts/deploy` builds them (a no-op when it just did); any other
-/// binary (a test's) on its own.
-fn build_function(options: &LocalOptions, release: bool, binary: &str) -> Result<(), Error> {
-    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cargo
-        .current_dir(&options.root)
-        .args(["build", "--locked"])
-        .env("CARGO_TARGET_DIR", &options.target_dir);
-    if release {
-        cargo.arg("--release");
-    }
-    if WORKSPACE_FUNCTIONS.contains(&binary) {
-        cargo.args(["--workspace", "--exclude", "vaultfront-tests"]);
-    } else {
-        cargo.args(["--bin", binary]);
-    }
-    println!(
-        "vaultfront: building the functions ({} profile; {})",
-        profile_dir(release),
-        if release {
-            "LTO, about 8 minutes the first time on 2 cores"
-        } else {
-            "seconds when scripts/deploy has just built them"
-        }
-    );
-    let status = cargo
-        .status()
-        .map_err(|e| Error::Process(format!("running cargo build: {e}")))?;
-    if !status.success() {
-        return Err(Error::Process(format!(
-            "cargo build of `{binary}` failed ({status}); its errors are above"
-        )));
-    }
-    Ok(())
-}
-
-/// Everything a run needs at hand.
+/// A run of the engine: the stack it changes, and who carries the steps out.
 struct Run<'a> {
     options: &'a LocalOptions,
-    clients: Clients,
+    provisioner: Provisioner<'a>,
     stack: StackState,
-    lambda: Option<LambdaEmulator>,
-    lambda_env: Vec<(String, String)>,
-    /// Binaries this run has built (once each).
-    built: Vec<String>,
 }
 
 impl<'a> Run<'a> {
     async fn new(options: &'a LocalOptions, stack: StackState, template: &Template) -> Run<'a> {
-        let endpoint = stack.moto.endpoint();
         Run {
             options,
-            clients: Clients::for_endpoint(&endpoint).await,
-            lambda_env: lambda_env(&endpoint, template),
+            provisioner: Provisioner::new(options, &stack, template).await,
             stack,
-            lambda: None,
-            built: Vec::new(),
         }
-    }
-
-    /// The Lambda emulator with `binary` built and polling for events.
-    fn lambda(&mut self, binary: &str) -> Result<&LambdaEmulator, Error> {
-        if !self.built.iter().any(|b| b == binary) {
-            build_function(self.options, self.stack.release, binary)?;
-            // One build makes every workspace function.
-            if WORKSPACE_FUNCTIONS.contains(&binary) {
-                self.built
-                    .extend(WORKSPACE_FUNCTIONS.iter().map(|b| (*b).to_owned()));
-            } else {
-                self.built.push(binary.to_owned());
-            }
-        }
-        if self.lambda.is_none() {
-            println!("vaultfront: starting the Lambda runtime emulator (cargo lambda watch --only-lambda-apis)");
-            let toolchain = &self.options.toolchain;
-            self.lambda = Some(LambdaEmulator::start(&LambdaOptions {
-                cargo_lambda: &toolchain.cargo_lambda,
-                path: &toolchain.path,
-                root: &self.options.root,
-                log: &self.options.state_dir.join("lambda-watch.log"),
-                binaries: &self
-                    .options
-                    .target_dir
-                    .join(profile_dir(self.stack.release)),
-                env: &self.lambda_env,
-                pid_file: Some(&self.options.state_dir.join("lambda-watch.pid")),
-            })?);
-        }
-        let lambda = self
-            .lambda
-            .as_ref()
-            .ok_or_else(|| Error::Process("the Lambda emulator did not start".into()))?;
-        lambda.ensure_function(binary)?;
-        Ok(lambda)
-    }
-
-    /// The workspace binary behind a ServiceToken (a function's Arn).
-    fn binary_for(&self, properties: &Value, logical_id: &str) -> Result<String, Error> {
-        let token = properties
-            .get("ServiceToken")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        self.stack
-            .resources
-            .iter()
-            .find(|r| r.attributes.get("Arn").and_then(Value::as_str) == Some(token))
-            .and_then(|r| r.attributes.get(BINARY).and_then(Value::as_str))
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                Error::Template(format!(
-                    "{logical_id}: ServiceToken `{token}` names no function of this stack"
-                ))
-            })
-    }
-
-    async fn custom_request(
-        &mut self,
-        request_type: &'static str,
-        state: &ResourceState,
-        properties: &Value,
-        old: Option<&Value>,
-        physical_id: Option<&str>,
-    ) -> Result<custom::Response, Error> {
-        let binary = self.binary_for(properties, &state.logical_id)?;
-        let event = Event {
-            request_type,
-            physical_id: physical_id.map(str::to_owned),
-            old_properties: old.cloned(),
-            ..Event::create(&state.kind, &state.logical_id, properties.clone())
-                .in_stack(&self.stack.stack_id)
-        };
-        let s3 = self.clients.s3.clone();
-        let lambda = self.lambda(&binary)?;
-        custom::send(&s3, lambda, &binary, &event).await
-    }
-
-    async fn create(
-        &mut self,
-        resource: &Resource,
-        properties: Value,
-    ) -> Result<ResourceState, (String, Option<ResourceState>)> {
-        let mut state = ResourceState {
-            logical_id: resource.logical_id.clone(),
-            kind: resource.kind.clone(),
-            physical_id: String::new(),
-            properties: properties.clone(),
-            attributes: BTreeMap::new(),
-            retained: resource.retained(),
-        };
-        if resource.is_custom() {
-            let response = self
-                .custom_request("Create", &state, &properties, None, None)
-                .await
-                .map_err(|e| (e.to_string(), None))?;
-            state.physical_id = response.physical_id.clone();
-            if !response.success {
-                // CloudFormation sends the rollback's Delete to a failed
-                // Create that returned an id (the handler's marker).
-                let made = (!state.physical_id.is_empty()).then(|| state.clone());
-                return Err((response.reason, made));
-            }
-            state.attributes = response.data.into_iter().collect();
-            return Ok(state);
-        }
-        let made = native::create(&self.clients, &self.stack.stack_name, resource, &properties)
-            .await
-            .map_err(|e| (e.to_string(), None))?;
-        state.physical_id = made.physical_id;
-        state.attributes = made.attributes;
-        if resource.kind == "AWS::Lambda::Function" {
-            let binary = resource
-                .metadata
-                .pointer("/BuildProperties/Binary")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    (
-                        format!(
-                            "{}: no Metadata.BuildProperties.Binary names its workspace binary",
-                            resource.logical_id
-                        ),
-                        None,
-                    )
-                })?;
-            state.attributes.insert(BINARY.to_owned(), json!(binary));
-        }
-        Ok(state)
-    }
-
-    /// Delete one resource as CloudFormation would (Retain: left alone).
-    async fn delete(&mut self, state: &ResourceState) -> Result<&'static str, Error> {
-        if state.retained {
-            return Ok("DELETE_SKIPPED");
-        }
-        if Provider::of(&state.kind) == Provider::Custom {
-            let response = self
-                .custom_request(
-                    "Delete",
-                    state,
-                    &state.properties,
-                    None,
-                    Some(&state.physical_id),
-                )
-                .await?;
-            if !response.success {
-                return Err(Error::Destroy(format!(
-                    "{}: {}",
-                    state.logical_id, response.reason
-                )));
-            }
-        } else {
-            native::delete(&self.clients, &state.kind, &state.physical_id).await?;
-        }
-        Ok("DELETE_COMPLETE")
     }
 
     async fn delete_reported(&mut self, state: &ResourceState) -> Result<(), Error> {
         if !state.retained {
             table::event("DELETE_IN_PROGRESS", &state.kind, &state.logical_id, "");
         }
-        match self.delete(state).await {
+        match self.provisioner.delete(&self.stack, state).await {
             Ok(status) => {
                 let reason = if state.retained {
                     "DeletionPolicy: Retain"
@@ -417,8 +199,12 @@ impl<'a> Run<'a> {
                         &before.logical_id,
                         "rollback to the previous properties",
                     );
-                    match self.restore(&current, &before).await {
-                        Ok(()) => {
+                    let restored = self
+                        .provisioner
+                        .update(&self.stack, &current, before.properties.clone())
+                        .await;
+                    match restored {
+                        Ok(_) => {
                             table::event("UPDATE_COMPLETE", &before.kind, &before.logical_id, "")
                         }
                         Err(err) => table::event(
@@ -439,42 +225,6 @@ impl<'a> Run<'a> {
             &self.stack.stack_name,
             "",
         );
-    }
-
-    /// An update back to `before`'s properties from `current`'s.
-    async fn restore(
-        &mut self,
-        current: &ResourceState,
-        before: &ResourceState,
-    ) -> Result<(), Error> {
-        match Provider::of(&before.kind) {
-            Provider::Custom => {
-                let response = self
-                    .custom_request(
-                        "Update",
-                        before,
-                        &before.properties,
-                        Some(&current.properties),
-                        Some(&current.physical_id),
-                    )
-                    .await?;
-                if response.success {
-                    Ok(())
-                } else {
-                    Err(Error::Aws(response.reason))
-                }
-            }
-            Provider::Native => {
-                native::update(
-                    &self.clients,
-                    &before.kind,
-                    &before.physical_id,
-                    &current.properties,
-                    &before.properties,
-                )
-                .await
-            }
-        }
     }
 }
 
@@ -498,8 +248,9 @@ fn fresh_stack(
 }
 
 /// Deploy or update the local stack; prints the event table and outputs.
-pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Result<(), Error> {
-    let started = Instant::now();
+/// What the local stack cannot be, refused before anything is installed or
+/// started.
+pub fn refuse_unsupported(parameters: &BTreeMap<String, String>) -> Result<(), Error> {
     if parameters.get("OriginAccess").map(String::as_str) == Some("OAI") {
         return Err(Error::Unsupported(
             "OriginAccess=OAI: moto has no CloudFront origin access identity API, so the local stack cannot make one. \
@@ -507,6 +258,12 @@ pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Resul
                 .into(),
         ));
     }
+    Ok(())
+}
+
+pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Result<(), Error> {
+    let started = Instant::now();
+    refuse_unsupported(&parameters)?;
     std::fs::create_dir_all(&options.state_dir)
         .map_err(|e| Error::State(format!("creating {}: {e}", options.state_dir.display())))?;
     let template = transform(options)?;
@@ -601,26 +358,6 @@ fn start_moto(options: &LocalOptions) -> Result<MotoState, Error> {
     })
 }
 
-/// moto's endpoint and test credentials for the functions, and a timeout:
-/// `cargo lambda watch` hands a deadline already in the past, so the
-/// handlers' deadline guard reads AWS_LAMBDA_FUNCTION_TIMEOUT instead. One
-/// emulator serves every function, so it gets the longest Timeout.
-fn lambda_env(endpoint: &str, template: &Template) -> Vec<(String, String)> {
-    let timeout = template
-        .resources
-        .values()
-        .filter(|r| r.kind == "AWS::Lambda::Function")
-        .filter_map(|r| r.properties.get("Timeout").and_then(Value::as_u64))
-        .max()
-        .unwrap_or(60);
-    let mut env = crate::clients::env(endpoint);
-    env.push((
-        "AWS_LAMBDA_FUNCTION_TIMEOUT".to_owned(),
-        timeout.to_string(),
-    ));
-    env
-}
-
 async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), Error> {
     let ctx = context(template, &run.stack);
     let mut exists = HashMap::new();
@@ -663,7 +400,11 @@ async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), Error> {
                     &resource.logical_id,
                     "",
                 );
-                match run.create(resource, properties).await {
+                match run
+                    .provisioner
+                    .create(&run.stack, resource, properties)
+                    .await
+                {
                     Ok(state) => {
                         table::event("CREATE_COMPLETE", &resource.kind, &resource.logical_id, "");
                         run.stack.resources.push(state.clone());
@@ -691,7 +432,15 @@ async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), Error> {
                     &resource.logical_id,
                     "",
                 );
-                match update(run, resource, &before, properties).await {
+                let updated = run
+                    .provisioner
+                    .update(&run.stack, &before, properties)
+                    .await
+                    .map(|after| ResourceState {
+                        retained: resource.retained(),
+                        ..after
+                    });
+                match updated {
                     Ok(after) => {
                         let replacement = after.physical_id != before.physical_id;
                         let note = if replacement {
@@ -751,48 +500,6 @@ async fn apply(run: &mut Run<'_>, template: &Template) -> Result<(), Error> {
     Ok(())
 }
 
-/// An update: custom resources get an Update event with
-/// OldResourceProperties; native ones are changed in place where that is
-/// what CloudFormation does, and refused otherwise.
-async fn update(
-    run: &mut Run<'_>,
-    resource: &Resource,
-    before: &ResourceState,
-    properties: Value,
-) -> Result<ResourceState, String> {
-    let mut after = before.clone();
-    after.properties = properties.clone();
-    after.retained = resource.retained();
-    if Provider::of(&resource.kind) == Provider::Custom {
-        let response = run
-            .custom_request(
-                "Update",
-                before,
-                &properties,
-                Some(&before.properties),
-                Some(&before.physical_id),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        if !response.success {
-            return Err(response.reason);
-        }
-        after.physical_id = response.physical_id;
-        after.attributes = response.data.into_iter().collect();
-        return Ok(after);
-    }
-    native::update(
-        &run.clients,
-        &resource.kind,
-        &before.physical_id,
-        &before.properties,
-        &properties,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    Ok(after)
-}
-
 fn print_outputs(run: &mut Run<'_>, template: &Template) -> Result<(), Error> {
     let ctx = context(template, &run.stack);
     let mut outputs = BTreeMap::new();
@@ -845,7 +552,7 @@ pub fn destroy(options: &LocalOptions, keep_emulator: bool) -> Result<(), Error>
         let mut run = Run::new(options, stack, &template).await;
         let retained = run.delete_all().await?;
         // The engine's response bucket is not the stack's: it goes too.
-        let s3 = &run.clients.s3;
+        let s3 = &run.provisioner.clients.s3;
         if let Ok(listing) = s3.list_objects_v2().bucket(RESPONSE_BUCKET).send().await {
             for object in listing.contents() {
                 let _ = s3

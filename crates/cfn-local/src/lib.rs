@@ -22,13 +22,14 @@ pub mod moto;
 mod native;
 pub mod plan;
 pub mod process;
+mod provision;
 mod state;
 mod table;
 pub mod template;
 
 pub use clients::{sdk_text, Clients, ACCOUNT, REGION};
 pub use custom::{stringify, Event, ResponseSlot};
-pub use engine::{destroy, load, up, LocalOptions, Toolchain};
+pub use engine::{destroy, load, refuse_unsupported, up, LocalOptions, Toolchain};
 pub use lambda::{Invocation, LambdaEmulator, LambdaOptions};
 pub use moto::Moto;
 pub use state::StackState;

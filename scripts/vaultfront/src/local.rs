@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 pub use cfn_local::{
-    destroy, load, sdk_text, up, Clients, Error as LocalError, LocalOptions, Toolchain, ACCOUNT,
+    destroy, load, refuse_unsupported, sdk_text, up, Clients, Error as LocalError, LocalOptions,
+    Toolchain, ACCOUNT,
 };
 
 use crate::tools::{Part, ToolError, Tools};

@@ -10,7 +10,7 @@ use crate::cli::{DeployArgs, DestroyArgs, Local, Target};
 use crate::deploy;
 use crate::error::Error;
 use crate::local::{self, LocalOptions};
-use crate::parameters::SPECS;
+use crate::parameters::{Parameters, SPECS};
 use crate::project::Project;
 use crate::signed_url;
 use crate::tools::Tools;
@@ -69,21 +69,22 @@ pub fn options(
 pub fn up(project: &Project, args: &DeployArgs) -> Result<(), Error> {
     let mut parameters = deploy::parameters(project, &args.parameters)?;
     parameters.check().map_err(Error::Parameters)?;
+    local::refuse_unsupported(&values(&parameters))?;
     let stack = local_stack_name(project, &args.target)?;
     let options = options(project, &args.local, stack.as_deref(), true)?;
     // The local stack's key lives with its state: it signs for moto only.
-    // Not for OAI, which the engine refuses before it makes anything.
-    if parameters.get("OriginAccess") != "OAI" {
-        let signing_key = cdn_key::provide(&mut parameters, args.cdn_key_change(), || {
-            Ok(signed_url::local_key_dir(&options.state_dir))
-        })?;
-        println!("{}", signing_key.describe());
-    }
-    let values: BTreeMap<String, String> = SPECS
+    let signing_key = cdn_key::provide(&mut parameters, args.cdn_key_change(), || {
+        Ok(signed_url::local_key_dir(&options.state_dir))
+    })?;
+    println!("{}", signing_key.describe());
+    local::up(&options, values(&parameters)).map_err(Error::from)
+}
+
+fn values(parameters: &Parameters) -> BTreeMap<String, String> {
+    SPECS
         .iter()
         .map(|spec| (spec.name.to_owned(), parameters.get(spec.name).to_owned()))
-        .collect();
-    local::up(&options, values).map_err(Error::from)
+        .collect()
 }
 
 pub fn destroy(project: &Project, args: &DestroyArgs) -> Result<(), Error> {
