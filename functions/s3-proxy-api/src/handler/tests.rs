@@ -1208,3 +1208,51 @@ fn invoke_urls_follow_the_partition() {
     assert_eq!(dns_suffix("aws"), "amazonaws.com");
     assert_eq!(dns_suffix("aws-cn"), "amazonaws.com.cn");
 }
+
+/// The Reasons CloudFormation shows; end-to-end tests and users match on
+/// their words.
+#[test]
+fn failures_read_as_before() {
+    let cases = [
+        (
+            Failure::StackId("not-an-arn".into()),
+            "StackId \"not-an-arn\" is not a CloudFormation stack ARN; the partition and region \
+             of the integration URI come from it",
+        ),
+        (
+            Failure::NoSuchRestApi(API.into()),
+            "ResourceProperties.RestApiId: REST API a1b2c3d4e5 does not exist in this account and \
+             region; pass !Ref of the AWS::ApiGateway::RestApi",
+        ),
+        (
+            Failure::ImportWarnings {
+                rest_api_id: API.into(),
+                warnings: vec!["one".into(), "two".into()],
+            },
+            "PutRestApi on REST API a1b2c3d4e5 applied the document with warnings, so it is not \
+             deployed: one; two",
+        ),
+        (
+            Failure::AuthorizationNotApplied {
+                method: "GET /{proxy+}".into(),
+                found: "NONE".into(),
+                wanted: "AWS_IAM",
+            },
+            "GET /{proxy+} still reports authorization \"NONE\" after patching it to AWS_IAM; \
+             refusing to deploy a method that is not authenticated as asked",
+        ),
+        (
+            Failure::CredentialsNotApplied {
+                method: "PUT /{proxy+}".into(),
+                found: String::new(),
+                wanted: ROLE.into(),
+            },
+            "PUT /{proxy+} still reports integration credentials \"\" after patching them to \
+             arn:aws:iam::123456789012:role/api-s3; refusing to deploy an integration without \
+             the API's role",
+        ),
+    ];
+    for (failure, text) in cases {
+        assert_eq!(failure.to_string(), text);
+    }
+}
