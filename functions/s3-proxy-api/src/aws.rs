@@ -10,6 +10,7 @@ use crate::plan::{
 };
 use crate::properties::{Authorization, Throttling};
 use aws_config::retry::RetryConfig;
+use aws_config::BehaviorVersion;
 use aws_sdk_apigateway::config::http::HttpResponse;
 use aws_sdk_apigateway::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_apigateway::primitives::Blob;
@@ -90,6 +91,17 @@ pub fn retry_config() -> RetryConfig {
         .with_max_attempts(8)
         .with_initial_backoff(Duration::from_millis(500))
         .with_max_backoff(Duration::from_secs(10))
+}
+
+/// The API Gateway client for the function: the SDK's default chain
+/// (`AWS_ENDPOINT_URL`, when set for an emulator, is honoured by the loader)
+/// with [`retry_config`].
+pub async fn client() -> Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config())
+        .load()
+        .await;
+    Client::new(&config)
 }
 
 /// One SDK call (the SDK retries it as [`retry_config`] says), its error
