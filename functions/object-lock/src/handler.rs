@@ -217,7 +217,7 @@ impl<A: LockApi> Resource for ObjectLock<A> {
         _request: &Request,
         properties: Properties,
     ) -> Result<Success, HandlerError> {
-        let desired = properties.desired().map_err(Failure::from)?;
+        let desired = properties.validate().map_err(Failure::from)?;
         Ok(self.reconcile(&desired).await?)
     }
 
@@ -230,7 +230,7 @@ impl<A: LockApi> Resource for ObjectLock<A> {
         properties: Properties,
         old: Option<Properties>,
     ) -> Result<Success, HandlerError> {
-        let desired = properties.desired().map_err(Failure::from)?;
+        let desired = properties.validate().map_err(Failure::from)?;
         if desired.bucket != physical_id {
             info!(old_bucket = physical_id, new_bucket = %desired.bucket,
                 "BucketName changed: locking the new bucket; the old one keeps its lock");
