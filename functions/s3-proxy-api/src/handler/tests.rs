@@ -68,6 +68,8 @@ struct Quirks {
     keeps_authorization: bool,
     /// What PutRestApi reports as warnings.
     warnings: Vec<String>,
+    /// CreateDeployment to an existing stage replaces it, settings lost (moto).
+    redeploy_resets_stage: bool,
 }
 
 #[derive(Debug, Default)]
@@ -440,12 +442,12 @@ impl GatewayApi for FakeGateway {
                     methods: rest_api.methods.clone(),
                 },
             );
-            // The stage keeps its settings across deployments.
-            rest_api
-                .stages
-                .entry(stage.to_owned())
-                .or_default()
-                .deployment_id = id.clone();
+            // API Gateway keeps the stage's settings across deployments.
+            let served = rest_api.stages.entry(stage.to_owned()).or_default();
+            if s.quirks.redeploy_resets_stage {
+                *served = FakeStage::default();
+            }
+            served.deployment_id = id.clone();
             Ok(id)
         })
     }
@@ -764,6 +766,30 @@ async fn a_changed_document_redeploys_and_retires_the_superseded_deployment() {
     assert!(
         stage.defaults.is_some(),
         "the stage kept its throttling across the redeploy"
+    );
+}
+
+#[tokio::test]
+async fn a_redeploy_that_resets_the_stage_gets_its_settings_back() {
+    let fake = FakeGateway::with_api(API);
+    fake.with(|s| s.quirks.redeploy_resets_stage = true);
+    let proxy = proxy(fake);
+    let extra = json!({"Methods": ["GET"], "AccessLogging": {"DestinationArn": FIREHOSE}});
+    let first = create(&proxy, extra.clone()).await.expect("created");
+    let settings = proxy.api.stage_of(API, "v1").unwrap();
+
+    let mut changed = extra;
+    changed["Methods"] = json!(["HEAD"]);
+    update(&proxy, &first.physical_id, changed)
+        .await
+        .expect("updated");
+
+    let stage = proxy.api.stage_of(API, "v1").unwrap();
+    assert_ne!(stage.deployment_id, settings.deployment_id, "redeployed");
+    assert_eq!(
+        (stage.defaults, stage.access_log),
+        (settings.defaults, settings.access_log),
+        "settings compared after the deployment, not before"
     );
 }
 
@@ -1140,6 +1166,11 @@ async fn refusals_name_the_property_and_write_nothing() {
         reason.contains("did not make") && reason.contains("StageName"),
         "{reason}"
     );
+    // A replacement onto it is a Create of that stage: refused alike.
+    let reason = update(&foreign, &stage_arn(API, "v0"), json!({}))
+        .await
+        .expect_err("refused");
+    assert!(reason.contains("did not make"), "{reason}");
     assert!(foreign.api.writes().is_empty());
 
     // No such REST API.
