@@ -147,7 +147,7 @@ fn accepts(resource_type: &str, properties: &Value) -> Result<(), String> {
         }
         "Custom::ObjectLock" => parse::<object_lock::properties::Properties>(properties, field)
             .map_err(|e| e.to_string())?
-            .desired()
+            .validate()
             .map(drop)
             .map_err(|e| e.to_string()),
         "Custom::S3ProxyApi" => parse::<s3_proxy_api::properties::Properties>(properties, field)

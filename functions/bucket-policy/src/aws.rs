@@ -123,24 +123,26 @@ where
     }
 }
 
-/// The S3 client for the function.
+/// The S3 client for the function: the SDK's default chain, and path-style
+/// addressing when `AWS_ENDPOINT_URL` points at an emulator (virtual-host
+/// names like `<bucket>.localhost` do not resolve there).
+pub async fn client() -> aws_sdk_s3::Client {
+    let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let mut config = aws_sdk_s3::config::Builder::from(&shared);
+    if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+        config = config.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
+/// [`PolicyStore`] over the SDK client, built once in `main`.
 pub struct S3PolicyStore {
     client: aws_sdk_s3::Client,
 }
 
 impl S3PolicyStore {
-    /// The SDK's default chain; path-style addressing when
-    /// `AWS_ENDPOINT_URL` points at an emulator (virtual-host names like
-    /// `<bucket>.localhost` do not resolve there).
-    pub async fn from_env() -> S3PolicyStore {
-        let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        let mut config = aws_sdk_s3::config::Builder::from(&shared);
-        if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
-            config = config.force_path_style(true);
-        }
-        S3PolicyStore {
-            client: aws_sdk_s3::Client::from_conf(config.build()),
-        }
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        S3PolicyStore { client }
     }
 }
 

@@ -101,15 +101,23 @@ pub async fn client() -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config.build())
 }
 
-/// [`LockApi`] over the real SDK client.
-pub struct Sdk(pub aws_sdk_s3::Client);
+/// [`LockApi`] over the SDK client, built once in `main`.
+pub struct S3LockApi {
+    client: aws_sdk_s3::Client,
+}
 
-impl LockApi for Sdk {
+impl S3LockApi {
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        S3LockApi { client }
+    }
+}
+
+impl LockApi for S3LockApi {
     async fn versioning(&self, bucket: &str) -> Result<Versioning, S3Error> {
         const OPERATION: &str = "GetBucketVersioning";
         let _waiting = in_flight(bucket, OPERATION);
         let output = self
-            .0
+            .client
             .get_bucket_versioning()
             .bucket(bucket)
             .send()
@@ -129,7 +137,7 @@ impl LockApi for Sdk {
 
     async fn enable_versioning(&self, bucket: &str) -> Result<(), S3Error> {
         let _waiting = in_flight(bucket, "PutBucketVersioning");
-        self.0
+        self.client
             .put_bucket_versioning()
             .bucket(bucket)
             .versioning_configuration(
@@ -147,7 +155,7 @@ impl LockApi for Sdk {
         const OPERATION: &str = "GetObjectLockConfiguration";
         let _waiting = in_flight(bucket, OPERATION);
         let output = match self
-            .0
+            .client
             .get_object_lock_configuration()
             .bucket(bucket)
             .send()
@@ -201,7 +209,7 @@ impl LockApi for Sdk {
         // S3 rejects this call without an integrity checksum (Content-MD5 or
         // x-amz-checksum-*). The SDK models it as checksum-required and adds
         // a CRC32 header itself, whatever the client's checksum setting.
-        self.0
+        self.client
             .put_object_lock_configuration()
             .bucket(bucket)
             .object_lock_configuration(

@@ -29,7 +29,7 @@ pub struct ObjectLock<A> {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum LockError {
+pub enum Failure {
     #[error(transparent)]
     Property(#[from] InvalidProperty),
     #[error(
@@ -53,12 +53,12 @@ pub enum LockError {
     },
 }
 
-impl From<S3Error> for LockError {
+impl From<S3Error> for Failure {
     fn from(err: S3Error) -> Self {
         if err.is(NO_SUCH_BUCKET) {
-            LockError::NoSuchBucket(err.bucket)
+            Failure::NoSuchBucket(err.bucket)
         } else {
-            LockError::S3(err)
+            Failure::S3(err)
         }
     }
 }
@@ -77,7 +77,7 @@ impl<A: LockApi> ObjectLock<A> {
         ObjectLock { s3, patience }
     }
 
-    async fn observe(&self, bucket: &str) -> Result<Observed, LockError> {
+    async fn observe(&self, bucket: &str) -> Result<Observed, Failure> {
         let lock = self.s3.lock(bucket).await?;
         // S3 keeps versioning Enabled on a bucket with Object Lock (it refuses
         // to suspend it), so only an unlocked bucket needs the second read.
@@ -90,10 +90,10 @@ impl<A: LockApi> ObjectLock<A> {
     }
 
     /// Create and Update alike: bring the bucket to `desired`.
-    async fn reconcile(&self, desired: &Desired) -> Result<Success, LockError> {
+    async fn reconcile(&self, desired: &Desired) -> Result<Success, Failure> {
         let bucket = desired.bucket.as_str();
         let observed = self.observe(bucket).await?;
-        let plan = plan(desired, &observed).map_err(|refusal| LockError::Refused {
+        let plan = plan(desired, &observed).map_err(|refusal| Failure::Refused {
             bucket: bucket.to_owned(),
             refusal,
         })?;
@@ -133,7 +133,7 @@ impl<A: LockApi> ObjectLock<A> {
         bucket: &str,
         write: &LockWrite,
         versioning_just_enabled: bool,
-    ) -> Result<(), LockError> {
+    ) -> Result<(), Failure> {
         let mut pauses = self.patience.iter();
         loop {
             match self.s3.put_lock(bucket, write).await {
@@ -156,7 +156,7 @@ impl<A: LockApi> ObjectLock<A> {
 
     /// Read the configuration back until it shows `wanted`; a moment of
     /// lag is tolerated, a lasting difference is an error.
-    async fn verify(&self, bucket: &str, wanted: Retention) -> Result<Retention, LockError> {
+    async fn verify(&self, bucket: &str, wanted: Retention) -> Result<Retention, Failure> {
         let mut pauses = self.patience.iter();
         loop {
             let lock = self.s3.lock(bucket).await?;
@@ -170,7 +170,7 @@ impl<A: LockApi> ObjectLock<A> {
                     (true, None) => "Object Lock enabled with no default retention".to_owned(),
                     (true, Some(found)) => found.to_string(),
                 };
-                return Err(LockError::NotApplied {
+                return Err(Failure::NotApplied {
                     bucket: bucket.to_owned(),
                     wanted,
                     found,
@@ -217,7 +217,7 @@ impl<A: LockApi> Resource for ObjectLock<A> {
         _request: &Request,
         properties: Properties,
     ) -> Result<Success, HandlerError> {
-        let desired = properties.desired()?;
+        let desired = properties.validate().map_err(Failure::from)?;
         Ok(self.reconcile(&desired).await?)
     }
 
@@ -230,7 +230,7 @@ impl<A: LockApi> Resource for ObjectLock<A> {
         properties: Properties,
         old: Option<Properties>,
     ) -> Result<Success, HandlerError> {
-        let desired = properties.desired()?;
+        let desired = properties.validate().map_err(Failure::from)?;
         if desired.bucket != physical_id {
             info!(old_bucket = physical_id, new_bucket = %desired.bucket,
                 "BucketName changed: locking the new bucket; the old one keeps its lock");

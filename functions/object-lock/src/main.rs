@@ -6,5 +6,5 @@ use object_lock::{aws, handler};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let s3 = aws::client().await;
-    custom_resource::run(handler::ObjectLock::new(aws::Sdk(s3))).await
+    custom_resource::run(handler::ObjectLock::new(aws::S3LockApi::new(s3))).await
 }

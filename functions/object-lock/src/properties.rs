@@ -155,7 +155,7 @@ pub enum InvalidProperty {
 }
 
 impl Properties {
-    pub fn desired(&self) -> Result<Desired, InvalidProperty> {
+    pub fn validate(&self) -> Result<Desired, InvalidProperty> {
         let bucket = self.bucket_name.trim();
         if bucket.is_empty() {
             return Err(InvalidProperty::EmptyBucketName);
@@ -215,7 +215,7 @@ mod tests {
     }
 
     fn desired(value: Value) -> Result<Desired, String> {
-        parse(value)?.desired().map_err(|e| e.to_string())
+        parse(value)?.validate().map_err(|e| e.to_string())
     }
 
     #[test]

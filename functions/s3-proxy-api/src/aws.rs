@@ -1,6 +1,7 @@
-//! The API Gateway calls this resource makes, each retried by the SDK on
-//! throttling and 5xx, each error turned into a message that names the
-//! operation, the API and the likely fix.
+//! The API Gateway calls this resource makes, behind a narrow trait so the
+//! lifecycle can be tested against a fake. The SDK-backed adapter retries
+//! each call on throttling and 5xx and turns each error into a message that
+//! names the operation, the API and the likely fix.
 
 use crate::logging::{AccessLog, LogLevel};
 use crate::plan::{
@@ -9,6 +10,7 @@ use crate::plan::{
 };
 use crate::properties::{Authorization, Throttling};
 use aws_config::retry::RetryConfig;
+use aws_config::BehaviorVersion;
 use aws_sdk_apigateway::config::http::HttpResponse;
 use aws_sdk_apigateway::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_apigateway::primitives::Blob;
@@ -32,6 +34,22 @@ pub struct AwsError {
 }
 
 impl AwsError {
+    /// An error of `operation` on `target`, with the fix its code suggests.
+    pub fn new(
+        operation: &'static str,
+        target: impl Into<String>,
+        code: Option<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        AwsError {
+            operation,
+            target: target.into(),
+            hint: hint_for(code.as_deref(), operation),
+            code,
+            detail: detail.into(),
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.code.as_deref() == Some("NotFoundException")
     }
@@ -75,6 +93,17 @@ pub fn retry_config() -> RetryConfig {
         .with_max_backoff(Duration::from_secs(10))
 }
 
+/// The API Gateway client for the function: the SDK's default chain
+/// (`AWS_ENDPOINT_URL`, when set for an emulator, is honoured by the loader)
+/// with [`retry_config`].
+pub async fn client() -> Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config())
+        .load()
+        .await;
+    Client::new(&config)
+}
+
 /// One SDK call (the SDK retries it as [`retry_config`] says), its error
 /// made readable and its name recorded while it runs, so that a time-out
 /// can say which call never answered.
@@ -99,13 +128,7 @@ where
             ),
             (None, _, None) => DisplayErrorContext(&err).to_string(),
         };
-        AwsError {
-            operation,
-            target: target.to_owned(),
-            hint: hint_for(code.as_deref(), operation),
-            code,
-            detail,
-        }
+        AwsError::new(operation, target, code, detail)
     })
 }
 
@@ -123,6 +146,110 @@ pub struct PutOutcome {
     pub warnings: Vec<String>,
 }
 
+/// The API Gateway calls the lifecycle makes, with the semantics it relies
+/// on: reads of something that does not exist answer `None`, deletes of
+/// something already gone succeed, and every other failure is an
+/// [`AwsError`] naming the call.
+pub trait GatewayApi: Send + Sync + 'static {
+    /// The API, or `None` when it does not exist.
+    fn rest_api(
+        &self,
+        api: &str,
+    ) -> impl Future<Output = Result<Option<RestApiInfo>, AwsError>> + Send;
+
+    /// The stage and the description of the deployment it serves, or `None`
+    /// when there is no such stage (or no such API).
+    fn stage(
+        &self,
+        api: &str,
+        stage: &str,
+    ) -> impl Future<Output = Result<Option<ObservedStage>, AwsError>> + Send;
+
+    /// Replace the API's whole definition with `document` in one call.
+    /// Returns the binary media types the API then reports and the import's
+    /// warnings.
+    fn put_document(
+        &self,
+        api: &str,
+        document: &Value,
+    ) -> impl Future<Output = Result<PutOutcome, AwsError>> + Send;
+
+    /// Every method of the API with its integration.
+    fn methods(
+        &self,
+        api: &str,
+    ) -> impl Future<Output = Result<Vec<ObservedMethod>, AwsError>> + Send;
+
+    /// Set a method's authorization type; returns what API Gateway then reports.
+    fn set_authorization(
+        &self,
+        api: &str,
+        resource_id: &str,
+        verb: &str,
+        authorization: Authorization,
+    ) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
+
+    /// Set an integration's role; returns what API Gateway then reports.
+    fn set_credentials(
+        &self,
+        api: &str,
+        resource_id: &str,
+        verb: &str,
+        role_arn: &str,
+    ) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
+
+    /// Add (`true`) or remove a binary media type; returns the API's types then.
+    fn patch_binary_media_type(
+        &self,
+        api: &str,
+        media_type: &str,
+        add: bool,
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+
+    /// Deploy the API's current definition to `stage` (creating the stage
+    /// when it does not exist); returns the deployment id.
+    fn deploy(
+        &self,
+        api: &str,
+        stage: &str,
+        description: &str,
+    ) -> impl Future<Output = Result<String, AwsError>> + Send;
+
+    /// Apply `patches` to the stage's settings in one UpdateStage.
+    fn patch_stage(
+        &self,
+        api: &str,
+        stage: &str,
+        patches: &[StagePatch],
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// The API's stages, or `None` when the API itself is gone.
+    fn stages(
+        &self,
+        api: &str,
+    ) -> impl Future<Output = Result<Option<Vec<StageRef>>, AwsError>> + Send;
+
+    /// Every deployment of the API.
+    fn deployments(
+        &self,
+        api: &str,
+    ) -> impl Future<Output = Result<Vec<DeploymentRef>, AwsError>> + Send;
+
+    /// Delete a stage; already gone is fine.
+    fn delete_stage(
+        &self,
+        api: &str,
+        stage: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// Delete a deployment; already gone is fine.
+    fn delete_deployment(
+        &self,
+        api: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
 /// The API Gateway client, built once in `main`.
 #[derive(Clone)]
 pub struct ApiGateway {
@@ -133,9 +260,10 @@ impl ApiGateway {
     pub fn new(client: Client) -> Self {
         ApiGateway { client }
     }
+}
 
-    /// The API, or `None` when it does not exist.
-    pub async fn rest_api(&self, api: &str) -> Result<Option<RestApiInfo>, AwsError> {
+impl GatewayApi for ApiGateway {
+    async fn rest_api(&self, api: &str) -> Result<Option<RestApiInfo>, AwsError> {
         let target = format!("REST API {api}");
         let result = call("GetRestApi", &target, || {
             self.client.get_rest_api().rest_api_id(api).send()
@@ -151,9 +279,7 @@ impl ApiGateway {
         }
     }
 
-    /// The stage and the description of the deployment it serves, or `None`
-    /// when there is no such stage.
-    pub async fn stage(&self, api: &str, stage: &str) -> Result<Option<ObservedStage>, AwsError> {
+    async fn stage(&self, api: &str, stage: &str) -> Result<Option<ObservedStage>, AwsError> {
         let target = format!("stage {stage} of REST API {api}");
         let found = match call("GetStage", &target, || {
             self.client
@@ -204,22 +330,19 @@ impl ApiGateway {
         }))
     }
 
-    /// Replace the API's whole definition with `document` in one call.
-    /// Returns the binary media types the API then reports and the import's
-    /// warnings.
-    ///
     /// `failonwarnings` stays off: moto checks the document with a strict
     /// OpenAPI validator when it is on, and that validator rejects API
     /// Gateway's own documented greedy-path form (`/{proxy+}` with a path
     /// parameter named `proxy`). The caller refuses to deploy when there are
     /// warnings instead, so nothing a warning touched is ever served.
-    pub async fn put_document(&self, api: &str, document: &Value) -> Result<PutOutcome, AwsError> {
-        let body = serde_json::to_vec(document).map_err(|err| AwsError {
-            operation: "PutRestApi",
-            target: format!("REST API {api}"),
-            code: None,
-            detail: format!("the document does not serialize: {err}"),
-            hint: "",
+    async fn put_document(&self, api: &str, document: &Value) -> Result<PutOutcome, AwsError> {
+        let body = serde_json::to_vec(document).map_err(|err| {
+            AwsError::new(
+                "PutRestApi",
+                format!("REST API {api}"),
+                None,
+                format!("the document does not serialize: {err}"),
+            )
         })?;
         let out = call("PutRestApi", &format!("REST API {api}"), || {
             self.client
@@ -236,8 +359,8 @@ impl ApiGateway {
         })
     }
 
-    /// Every method of the API with its integration, in one paged read.
-    pub async fn methods(&self, api: &str) -> Result<Vec<ObservedMethod>, AwsError> {
+    /// One paged read (`embed=methods`).
+    async fn methods(&self, api: &str) -> Result<Vec<ObservedMethod>, AwsError> {
         let target = format!("REST API {api}");
         let mut methods = Vec::new();
         let mut position: Option<String> = None;
@@ -286,8 +409,7 @@ impl ApiGateway {
         }
     }
 
-    /// Set a method's authorization type; returns what API Gateway then reports.
-    pub async fn set_authorization(
+    async fn set_authorization(
         &self,
         api: &str,
         resource_id: &str,
@@ -314,8 +436,7 @@ impl ApiGateway {
         Ok(out.authorization_type().map(str::to_owned))
     }
 
-    /// Set an integration's role; returns what API Gateway then reports.
-    pub async fn set_credentials(
+    async fn set_credentials(
         &self,
         api: &str,
         resource_id: &str,
@@ -342,9 +463,9 @@ impl ApiGateway {
         Ok(out.credentials().map(str::to_owned))
     }
 
-    /// Add (`true`) or remove a binary media type. The PATCH path carries the
-    /// type, its `/` escaped as `~1`; API Gateway takes no value for these.
-    pub async fn patch_binary_media_type(
+    /// The PATCH path carries the type, its `/` escaped as `~1`; API
+    /// Gateway takes no value for these.
+    async fn patch_binary_media_type(
         &self,
         api: &str,
         media_type: &str,
@@ -366,14 +487,7 @@ impl ApiGateway {
         Ok(out.binary_media_types().to_vec())
     }
 
-    /// Deploy the API's current definition to `stage` (creating the stage
-    /// when it does not exist); returns the deployment id.
-    pub async fn deploy(
-        &self,
-        api: &str,
-        stage: &str,
-        description: &str,
-    ) -> Result<String, AwsError> {
+    async fn deploy(&self, api: &str, stage: &str, description: &str) -> Result<String, AwsError> {
         let out = call(
             "CreateDeployment",
             &format!("stage {stage} of REST API {api}"),
@@ -390,19 +504,20 @@ impl ApiGateway {
         let id = out
             .id()
             .filter(|id| !id.is_empty())
-            .ok_or_else(|| AwsError {
-                operation: "CreateDeployment",
-                target: format!("stage {stage} of REST API {api}"),
-                code: None,
-                detail: "the answer carries no deployment id".to_owned(),
-                hint: "",
+            .ok_or_else(|| {
+                AwsError::new(
+                    "CreateDeployment",
+                    format!("stage {stage} of REST API {api}"),
+                    None,
+                    "the answer carries no deployment id",
+                )
             })?
             .to_owned();
         info!(deployment_id = %id, stage, "deployed");
         Ok(id)
     }
 
-    pub async fn patch_stage(
+    async fn patch_stage(
         &self,
         api: &str,
         stage: &str,
@@ -437,8 +552,7 @@ impl ApiGateway {
         Ok(())
     }
 
-    /// The API's stages, or `None` when the API itself is gone.
-    pub async fn stages(&self, api: &str) -> Result<Option<Vec<StageRef>>, AwsError> {
+    async fn stages(&self, api: &str) -> Result<Option<Vec<StageRef>>, AwsError> {
         match call("GetStages", &format!("REST API {api}"), || {
             self.client.get_stages().rest_api_id(api).send()
         })
@@ -458,7 +572,7 @@ impl ApiGateway {
         }
     }
 
-    pub async fn deployments(&self, api: &str) -> Result<Vec<DeploymentRef>, AwsError> {
+    async fn deployments(&self, api: &str) -> Result<Vec<DeploymentRef>, AwsError> {
         let target = format!("REST API {api}");
         let mut deployments = Vec::new();
         let mut position: Option<String> = None;
@@ -485,8 +599,7 @@ impl ApiGateway {
         }
     }
 
-    /// Delete a stage; already gone is fine.
-    pub async fn delete_stage(&self, api: &str, stage: &str) -> Result<(), AwsError> {
+    async fn delete_stage(&self, api: &str, stage: &str) -> Result<(), AwsError> {
         match call(
             "DeleteStage",
             &format!("stage {stage} of REST API {api}"),
@@ -506,8 +619,7 @@ impl ApiGateway {
         }
     }
 
-    /// Delete a deployment; already gone is fine.
-    pub async fn delete_deployment(&self, api: &str, id: &str) -> Result<(), AwsError> {
+    async fn delete_deployment(&self, api: &str, id: &str) -> Result<(), AwsError> {
         match call(
             "DeleteDeployment",
             &format!("deployment {id} of REST API {api}"),

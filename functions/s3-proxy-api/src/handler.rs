@@ -6,22 +6,74 @@
 //! new `RestApiId` or `StageName` is a replacement (a new stage, and later a
 //! Delete of the old one); every other change is an in-place update.
 
-use crate::aws::ApiGateway;
+use crate::aws::{AwsError, GatewayApi};
 use crate::openapi::{self, Target};
-use crate::plan::{self, deployment_description, Fix, Patchable, StageSettings, BINARY_MEDIA_TYPE};
-use crate::properties::{Properties, Spec};
+use crate::plan::{
+    self, deployment_description, Conflict, Fix, Patchable, ReadBackError, StageSettings,
+    BINARY_MEDIA_TYPE,
+};
+use crate::properties::{InvalidProperty, Properties, Spec};
 use custom_resource::{Deletion, HandlerError, Request, Resource, StackArn, Success};
 use serde_json::{json, Map};
 use tracing::{info, warn};
 
-pub struct S3ProxyApi {
-    api: ApiGateway,
+pub struct S3ProxyApi<A> {
+    api: A,
 }
 
-impl S3ProxyApi {
-    pub fn new(api: ApiGateway) -> Self {
+impl<A: GatewayApi> S3ProxyApi<A> {
+    pub fn new(api: A) -> Self {
         S3ProxyApi { api }
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Property(#[from] InvalidProperty),
+    #[error(
+        "StackId {0:?} is not a CloudFormation stack ARN; the partition and region of the \
+         integration URI come from it"
+    )]
+    StackId(String),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+    #[error(transparent)]
+    ReadBack(#[from] ReadBackError),
+    #[error(
+        "ResourceProperties.RestApiId: REST API {0} does not exist in this account and region; \
+         pass !Ref of the AWS::ApiGateway::RestApi"
+    )]
+    NoSuchRestApi(String),
+    #[error(
+        "PutRestApi on REST API {rest_api_id} applied the document with warnings, so it is not \
+         deployed: {}",
+        .warnings.join("; ")
+    )]
+    ImportWarnings {
+        rest_api_id: String,
+        warnings: Vec<String>,
+    },
+    #[error(
+        "{method} still reports authorization {found:?} after patching it to {wanted}; refusing to \
+         deploy a method that is not authenticated as asked"
+    )]
+    AuthorizationNotApplied {
+        method: String,
+        found: String,
+        wanted: &'static str,
+    },
+    #[error(
+        "{method} still reports integration credentials {found:?} after patching them to \
+         {wanted}; refusing to deploy an integration without the API's role"
+    )]
+    CredentialsNotApplied {
+        method: String,
+        found: String,
+        wanted: String,
+    },
 }
 
 /// The stage a physical id names.
@@ -49,15 +101,10 @@ impl StageId {
     }
 }
 
-fn stack(request: &Request) -> Result<StackArn<'_>, HandlerError> {
-    request.stack().ok_or_else(|| {
-        format!(
-            "StackId {:?} is not a CloudFormation stack ARN; the partition and region of the \
-             integration URI come from it",
-            request.stack_id
-        )
-        .into()
-    })
+fn stack(request: &Request) -> Result<StackArn<'_>, Failure> {
+    request
+        .stack()
+        .ok_or_else(|| Failure::StackId(request.stack_id.clone()))
 }
 
 /// The DNS suffix of the partition's `execute-api` endpoints.
@@ -70,13 +117,13 @@ fn dns_suffix(partition: &str) -> &'static str {
     }
 }
 
-impl S3ProxyApi {
+impl<A: GatewayApi> S3ProxyApi<A> {
     async fn apply(
         &self,
         request: &Request,
         spec: &Spec,
         creating: bool,
-    ) -> Result<Success, HandlerError> {
+    ) -> Result<Success, Failure> {
         let stack = stack(request)?;
         let target = Target {
             partition: stack.partition,
@@ -165,14 +212,10 @@ impl S3ProxyApi {
         spec: &Spec,
         target: Target<'_>,
         rendered: &openapi::Rendered,
-    ) -> Result<String, HandlerError> {
+    ) -> Result<String, Failure> {
         let api = spec.rest_api_id.as_str();
         let Some(rest_api) = self.api.rest_api(api).await? else {
-            return Err(format!(
-                "ResourceProperties.RestApiId: REST API {api} does not exist in this account and region; \
-                 pass !Ref of the AWS::ApiGateway::RestApi"
-            )
-            .into());
+            return Err(Failure::NoSuchRestApi(api.to_owned()));
         };
         // The title repeats the API's name: PutRestApi may rename the API
         // after it, and the name belongs to the template.
@@ -181,11 +224,10 @@ impl S3ProxyApi {
         if !put.warnings.is_empty() {
             // The stage still serves its previous deployment: failing here
             // changes nothing that is served, and the next attempt overwrites.
-            return Err(format!(
-                "PutRestApi on REST API {api} applied the document with warnings, so it is not deployed: {}",
-                put.warnings.join("; ")
-            )
-            .into());
+            return Err(Failure::ImportWarnings {
+                rest_api_id: api.to_owned(),
+                warnings: put.warnings,
+            });
         }
         if !put
             .binary_media_types
@@ -226,7 +268,7 @@ impl S3ProxyApi {
 
     /// Patch what the import left other than rendered, and check the patch
     /// took: a method is never deployed other than asked.
-    async fn mend(&self, api: &str, fix: &Fix) -> Result<(), HandlerError> {
+    async fn mend(&self, api: &str, fix: &Fix) -> Result<(), Failure> {
         let method = format!("{} {}", fix.verb, fix.path);
         match &fix.field {
             Patchable::Authorization { found, wanted } => {
@@ -237,13 +279,11 @@ impl S3ProxyApi {
                     .set_authorization(api, &fix.resource_id, &fix.verb, *wanted)
                     .await?;
                 if now.as_deref() != Some(wanted.as_str()) {
-                    return Err(format!(
-                        "{method} still reports authorization {:?} after patching it to {}; refusing to \
-                         deploy a method that is not authenticated as asked",
-                        now.unwrap_or_default(),
-                        wanted.as_str()
-                    )
-                    .into());
+                    return Err(Failure::AuthorizationNotApplied {
+                        method,
+                        found: now.unwrap_or_default(),
+                        wanted: wanted.as_str(),
+                    });
                 }
             }
             Patchable::Credentials { found, wanted } => {
@@ -254,19 +294,18 @@ impl S3ProxyApi {
                     .set_credentials(api, &fix.resource_id, &fix.verb, wanted)
                     .await?;
                 if now.as_deref() != Some(wanted.as_str()) {
-                    return Err(format!(
-                        "{method} still reports integration credentials {:?} after patching them to \
-                         {wanted}; refusing to deploy an integration without the API's role",
-                        now.unwrap_or_default()
-                    )
-                    .into());
+                    return Err(Failure::CredentialsNotApplied {
+                        method,
+                        found: now.unwrap_or_default(),
+                        wanted: wanted.clone(),
+                    });
                 }
             }
         }
         Ok(())
     }
 
-    async fn remove(&self, id: &StageId) -> Result<Deletion, HandlerError> {
+    async fn remove(&self, id: &StageId) -> Result<Deletion, Failure> {
         let api = id.rest_api_id.as_str();
         let Some(stages) = self.api.stages(api).await? else {
             info!(rest_api_id = api, "the REST API is gone; nothing to remove");
@@ -308,7 +347,7 @@ impl S3ProxyApi {
     }
 }
 
-impl Resource for S3ProxyApi {
+impl<A: GatewayApi> Resource for S3ProxyApi<A> {
     type Properties = Properties;
 
     async fn create(
@@ -316,8 +355,8 @@ impl Resource for S3ProxyApi {
         request: &Request,
         properties: Properties,
     ) -> Result<Success, HandlerError> {
-        let spec = properties.validate()?;
-        self.apply(request, &spec, true).await
+        let spec = properties.validate().map_err(Failure::from)?;
+        Ok(self.apply(request, &spec, true).await?)
     }
 
     async fn update(
@@ -327,7 +366,7 @@ impl Resource for S3ProxyApi {
         properties: Properties,
         _old: Option<Properties>,
     ) -> Result<Success, HandlerError> {
-        let spec = properties.validate()?;
+        let spec = properties.validate().map_err(Failure::from)?;
         let same_stage = StageId::parse(physical_id)
             .is_some_and(|old| old.rest_api_id == spec.rest_api_id && old.stage == spec.stage);
         if !same_stage {
@@ -338,7 +377,7 @@ impl Resource for S3ProxyApi {
         }
         // A new stage is treated as a Create: someone else's stage of that
         // name is refused, not taken over.
-        self.apply(request, &spec, !same_stage).await
+        Ok(self.apply(request, &spec, !same_stage).await?)
     }
 
     async fn delete(
@@ -348,7 +387,7 @@ impl Resource for S3ProxyApi {
         _properties: Properties,
     ) -> Result<Deletion, HandlerError> {
         match StageId::parse(physical_id) {
-            Some(id) => self.remove(&id).await,
+            Some(id) => Ok(self.remove(&id).await?),
             None => {
                 warn!(
                     physical_id,
@@ -361,37 +400,4 @@ impl Resource for S3ProxyApi {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn physical_ids_round_trip() {
-        let stack = StackArn {
-            partition: "aws",
-            region: "eu-west-1",
-            account: "123456789012",
-            name: "vault",
-        };
-        let id = StageId {
-            rest_api_id: "a1b2c3d4e5".into(),
-            stage: "v1".into(),
-        };
-        let arn = id.arn(&stack);
-        assert_eq!(
-            arn,
-            "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/v1"
-        );
-        assert_eq!(StageId::parse(&arn), Some(id));
-        assert_eq!(StageId::parse("vaultfront:create-failed:req"), None);
-        assert_eq!(
-            StageId::parse("arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/"),
-            None
-        );
-    }
-
-    #[test]
-    fn invoke_urls_follow_the_partition() {
-        assert_eq!(dns_suffix("aws"), "amazonaws.com");
-        assert_eq!(dns_suffix("aws-cn"), "amazonaws.com.cn");
-    }
-}
+mod tests;
