@@ -150,7 +150,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
     use aws_sdk_s3::config::http::HttpResponse;
     use aws_sdk_s3::error::ErrorMetadata;
     use aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyError;

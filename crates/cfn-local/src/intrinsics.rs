@@ -304,7 +304,7 @@ pub fn scalar_text(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
     use serde_json::json;
 
     fn context() -> Context {

@@ -183,7 +183,7 @@ impl StackState {
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
 
     fn stack(status: Option<StackStatus>, outputs: &[(&str, &str)]) -> StackState {
         StackState {

@@ -196,7 +196,7 @@ pub fn references(value: &Value, names: &mut BTreeSet<String>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::*;
+    use super::*;
     use serde_json::json;
 
     #[test]
