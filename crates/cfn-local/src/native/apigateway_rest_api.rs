@@ -54,6 +54,16 @@ async fn create(clients: &Clients, resource: &Resource, properties: &Value) -> R
 }
 
 async fn delete(clients: &Clients, id: &str) -> Result<(), Error> {
+    // moto answers DeleteRestApi of a missing API with a 500 (a KeyError),
+    // where AWS says NotFoundException: GetRestApi's NotFoundException
+    // first, which counts as deleted.
+    clients
+        .apigateway
+        .get_rest_api()
+        .rest_api_id(id)
+        .send()
+        .await
+        .map_err(|e| sdk_error("GetRestApi", e))?;
     clients
         .apigateway
         .delete_rest_api()

@@ -62,6 +62,24 @@ async fn delete(clients: &Clients, id: &str) -> Result<(), Error> {
 }
 
 async fn read(clients: &Clients, id: &str) -> Result<Option<Value>, Error> {
+    // moto answers GetPublicKey of a missing id with a 500 (a KeyError),
+    // where AWS says NoSuchPublicKey: the list (one page; a local stack
+    // holds a few keys) says whether it exists.
+    let listed = clients
+        .cloudfront
+        .list_public_keys()
+        .send()
+        .await
+        .map_err(|e| sdk_error("ListPublicKeys", e))?;
+    let exists = listed
+        .public_key_list()
+        .map(|list| list.items())
+        .unwrap_or_default()
+        .iter()
+        .any(|key| key.id() == id);
+    if !exists {
+        return Ok(None);
+    }
     let out = found(
         clients
             .cloudfront
