@@ -48,6 +48,7 @@ pub static REGISTERED: &[NativeType] = &[
     lambda_event_invoke_config::TYPE,
 ];
 
+/// The one place a type is looked up: `None` for a type the engine cannot make.
 pub fn registered(kind: &str) -> Option<&'static NativeType> {
     REGISTERED.iter().find(|native| native.kind == kind)
 }
@@ -140,7 +141,7 @@ fn unregistered(kind: &str, physical_id: &str) -> Error {
 }
 
 /// A change CloudFormation would make by replacement.
-pub(crate) fn refused(kind: &str, physical_id: &str) -> Error {
+fn refused(kind: &str, physical_id: &str) -> Error {
     Error::Unsupported(format!(
         "changing the properties of {kind} {physical_id}; run `scripts/deploy --local --destroy` and deploy again"
     ))
