@@ -19,7 +19,7 @@ pub mod http;
 pub mod intrinsics;
 pub mod lambda;
 pub mod moto;
-mod native;
+pub mod native;
 pub mod plan;
 pub mod process;
 mod provision;

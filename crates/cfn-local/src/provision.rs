@@ -7,13 +7,13 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::clients::Clients;
 use crate::custom::{self, Event};
 use crate::engine::LocalOptions;
 use crate::lambda::{LambdaEmulator, LambdaOptions};
-use crate::native;
+use crate::native::{self, lambda_function::BINARY};
 use crate::plan::Provider;
 use crate::state::{ResourceState, StackState};
 use crate::template::{Resource, Template};
@@ -24,9 +24,6 @@ use crate::Error;
 /// vaultfront-tests`): one selection of packages is one set of features, so
 /// the SDK crates are compiled once for all of them.
 const WORKSPACE_FUNCTIONS: [&str; 3] = ["bucket-policy", "object-lock", "s3-proxy-api"];
-
-/// Attribute under which a function's workspace binary is remembered.
-const BINARY: &str = "LocalBinary";
 
 fn profile_dir(release: bool) -> &'static str {
     if release {
@@ -211,22 +208,6 @@ impl<'a> Provisioner<'a> {
             .map_err(|e| (e.to_string(), None))?;
         state.physical_id = made.physical_id;
         state.attributes = made.attributes;
-        if resource.kind == "AWS::Lambda::Function" {
-            let binary = resource
-                .metadata
-                .pointer("/BuildProperties/Binary")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    (
-                        format!(
-                            "{}: no Metadata.BuildProperties.Binary names its workspace binary",
-                            resource.logical_id
-                        ),
-                        None,
-                    )
-                })?;
-            state.attributes.insert(BINARY.to_owned(), json!(binary));
-        }
         Ok(state)
     }
 
