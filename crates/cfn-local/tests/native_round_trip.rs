@@ -62,6 +62,18 @@ impl Emulator {
     }
 
     async fn create(&self, kind: &str, logical_id: &str, properties: Value) -> Made {
+        self.create_with(kind, logical_id, properties, Value::Null)
+            .await
+    }
+
+    /// A create of a resource whose template entry has `metadata`.
+    async fn create_with(
+        &self,
+        kind: &str,
+        logical_id: &str,
+        properties: Value,
+        metadata: Value,
+    ) -> Made {
         let resource = Resource {
             logical_id: logical_id.to_owned(),
             kind: kind.to_owned(),
@@ -69,7 +81,7 @@ impl Emulator {
             depends_on: Vec::new(),
             condition: None,
             deletion_policy: None,
-            metadata: Value::Null,
+            metadata,
         };
         native::create(&self.clients, STACK, &resource, &properties)
             .await
@@ -863,9 +875,17 @@ async fn lambda_function() {
         "Architectures": ["arm64"]
     });
     let made = moto
-        .create(KIND, "BucketPolicyFunction", properties.clone())
+        .create_with(
+            KIND,
+            "BucketPolicyFunction",
+            properties.clone(),
+            json!({"BuildProperties": {"Binary": "bucket-policy"}}),
+        )
         .await;
     let name = made.physical_id.clone();
+    // The engine runs the function's workspace binary under the Lambda
+    // emulator: the type remembers which one.
+    assert_eq!(attribute(&made, "LocalBinary"), "bucket-policy");
     assert!(
         name.starts_with("vaultfront-rt-BucketPolicyFunction-") && name.len() <= 64,
         "{name}"
