@@ -247,7 +247,6 @@ fn fresh_stack(
     }
 }
 
-/// Deploy or update the local stack; prints the event table and outputs.
 /// What the local stack cannot be, refused before anything is installed or
 /// started.
 pub fn refuse_unsupported(parameters: &BTreeMap<String, String>) -> Result<(), Error> {
@@ -261,6 +260,7 @@ pub fn refuse_unsupported(parameters: &BTreeMap<String, String>) -> Result<(), E
     Ok(())
 }
 
+/// Deploy or update the local stack; prints the event table and outputs.
 pub fn up(options: &LocalOptions, parameters: BTreeMap<String, String>) -> Result<(), Error> {
     let started = Instant::now();
     refuse_unsupported(&parameters)?;
