@@ -123,7 +123,11 @@ pub fn sdk_error<E>(operation: &str, err: SdkError<E>) -> crate::Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    crate::Error::Aws(format!("{operation}: {}", sdk_text(&err)))
+    crate::Error::Service {
+        operation: operation.to_owned(),
+        code: err.code().map(str::to_owned),
+        text: sdk_text(&err),
+    }
 }
 
 /// An SDK error as one line: the service's code and message when it

@@ -44,6 +44,16 @@ pub enum Error {
     State(String),
     #[error("{0}")]
     Process(String),
+    /// An AWS call the service (or the emulator) answered with an error;
+    /// `code` is the service's error code, when it answered.
+    #[error("{operation}: {text}")]
+    Service {
+        operation: String,
+        code: Option<String>,
+        text: String,
+    },
+    /// AWS work that failed before or after a call (a request that could
+    /// not be built, an answer that could not be read).
     #[error("{0}")]
     Aws(String),
     #[error("custom-resource protocol: {0}")]

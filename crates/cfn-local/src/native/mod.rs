@@ -147,11 +147,16 @@ fn refused(kind: &str, physical_id: &str) -> Error {
     ))
 }
 
-/// The service said the thing is not there (NoSuchBucket, NoSuchEntity,
-/// NotFoundException, ResourceNotFoundException, ...).
+/// The service said the thing is not there, by its error code
+/// (NoSuchBucket, NoSuchEntity, NotFoundException,
+/// ResourceNotFoundException, ObjectLockConfigurationNotFoundError, ...),
+/// never by the words of a message.
 fn gone(err: &Error) -> bool {
-    let text = err.to_string();
-    text.contains("NoSuch") || text.contains("NotFound") || text.contains("ResourceNotFound")
+    matches!(
+        err,
+        Error::Service { code: Some(code), .. }
+            if code.starts_with("NoSuch") || code.contains("NotFound")
+    )
 }
 
 /// A read-back's answer: not found is `None`, other errors stay errors.
@@ -221,6 +226,33 @@ pub fn generated_name(stack: &str, logical_id: &str, max: usize, lowercase: bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn service(code: Option<&str>, text: &str) -> Error {
+        Error::Service {
+            operation: "Call".to_owned(),
+            code: code.map(str::to_owned),
+            text: text.to_owned(),
+        }
+    }
+
+    #[test]
+    fn gone_is_decided_by_the_error_code_not_the_words() {
+        for code in [
+            "NoSuchBucket",
+            "NoSuchEntity",
+            "NotFoundException",
+            "ResourceNotFoundException",
+            "ObjectLockConfigurationNotFoundError",
+        ] {
+            assert!(gone(&service(Some(code), "whatever")), "{code}");
+        }
+        assert!(!gone(&service(
+            Some("AccessDenied"),
+            "NoSuchBucket: not the code"
+        )));
+        assert!(!gone(&service(None, "dispatch failure: NotFound")));
+        assert!(!gone(&Error::Aws("NoSuchKey in a builder".to_owned())));
+    }
 
     #[test]
     fn each_type_is_registered_exactly_once() {
