@@ -157,13 +157,8 @@ fn build_functions() {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(workspace_root())
-        .args([
-            "build",
-            "--quiet",
-            "--workspace",
-            "--exclude",
-            "vaultfront-tests",
-        ])
+        .args(["build", "--quiet"])
+        .args(cfn_local::FUNCTIONS_BUILD)
         .output()
         .expect("cannot run cargo build");
     assert!(

@@ -25,6 +25,10 @@ use crate::Error;
 /// the SDK crates are compiled once for all of them.
 const WORKSPACE_FUNCTIONS: [&str; 3] = ["bucket-policy", "object-lock", "s3-proxy-api"];
 
+/// The package selection of that build (`cargo build` arguments), the one
+/// the tests' build shares too.
+pub const FUNCTIONS_BUILD: [&str; 3] = ["--workspace", "--exclude", "vaultfront-tests"];
+
 fn profile_dir(release: bool) -> &'static str {
     if release {
         "release"
@@ -46,7 +50,7 @@ fn build_function(options: &LocalOptions, release: bool, binary: &str) -> Result
         cargo.arg("--release");
     }
     if WORKSPACE_FUNCTIONS.contains(&binary) {
-        cargo.args(["--workspace", "--exclude", "vaultfront-tests"]);
+        cargo.args(FUNCTIONS_BUILD);
     } else {
         cargo.args(["--bin", binary]);
     }
