@@ -24,7 +24,7 @@ struct Cli {
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
-    /// Run sam build (release, arm64) and check the three bootstrap binaries
+    /// Build the three functions (cargo lambda, release, arm64), pack them with sam build, check each bootstrap
     Build,
     /// Check samconfig.toml's parameters, then scripts/check-template
     Check,
