@@ -12,17 +12,18 @@ pub const BUILD_TOOLS: &[&str] = &["sam", "cargo-lambda"];
 
 pub fn build(project: &Project, tools: &Tools) -> Result<Vec<Artifact>, Error> {
     tools.ensure(&project.root, Part::Deploy, BUILD_TOOLS)?;
-    // Each function built first with the very command `sam build` runs for
-    // it, so cargo's progress shows through the minutes a release build
-    // takes (`sam build` prints nothing meanwhile) and `sam build` then finds
-    // every binary up to date and only packs it. One cargo run for all three
-    // would not do: cargo resolves features for the packages a `--bin`
-    // selects, so sam's per-function runs would rebuild with their own.
+    // The three built first in one cargo run, with cargo's progress on
+    // screen (`sam build` prints nothing through the minutes a release build
+    // takes) and their LTO links side by side. `sam build` then runs the same
+    // command per function (`--bin X`) and finds each up to date, because
+    // each function alone resolves its dependencies' features as the three
+    // do together (functions/s3-proxy-api/Cargo.toml; checked by a test).
+    let mut cargo_lambda = tools.command("cargo-lambda");
+    cargo_lambda.args(["lambda", "build", "--release", "--arm64"]);
     for (_, binary) in artifacts::FUNCTIONS {
-        let mut cargo_lambda = tools.command("cargo-lambda");
-        cargo_lambda.args(["lambda", "build", "--release", "--arm64", "--bin", binary]);
-        project::run(cargo_lambda, &project.root)?;
+        cargo_lambda.args(["--bin", binary]);
     }
+    project::run(cargo_lambda, &project.root)?;
     // samconfig.toml's [default.build.parameters] names infra/template.yaml;
     // the output goes to .aws-sam/build, where `sam deploy` takes it from.
     let mut sam = tools.command("sam");
@@ -47,7 +48,11 @@ pub fn print_artifacts(built: &[Artifact]) {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::path::Path;
+    use std::process::Command;
+
+    use crate::artifacts::FUNCTIONS;
 
     /// `cargo lambda build --release` fills in `strip`, `lto`,
     /// `codegen-units` and `panic` (with "abort") where the release profile
@@ -73,5 +78,64 @@ mod tests {
             release.get("panic").and_then(toml::Value::as_str),
             Some("unwind")
         );
+    }
+
+    /// Each package's features, as `cargo tree` resolves them for the
+    /// packages selected, on the architecture the functions ship for.
+    fn resolved_features(packages: &[&str]) -> BTreeMap<String, String> {
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .args(["tree", "--locked", "--target", "aarch64-unknown-linux-gnu"])
+            .args(["--edges", "normal,build", "--prefix", "none"])
+            .args(["--format", "{p} [{f}]"]);
+        for package in packages {
+            cargo.args(["--package", package]);
+        }
+        let output = cargo.output().expect("run cargo tree");
+        assert!(
+            output.status.success(),
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| {
+                let (package, features) = line.trim_end_matches(" (*)").rsplit_once(" [")?;
+                Some((
+                    package.to_owned(),
+                    features.trim_end_matches(']').to_owned(),
+                ))
+            })
+            .collect()
+    }
+
+    /// `sam build` builds each function alone (`--bin X`); `vaultfront
+    /// build` builds the three in one run first. Cargo reuses that run only
+    /// if a function alone turns on exactly the features the three do
+    /// together, in every dependency.
+    #[test]
+    fn each_function_alone_resolves_like_the_three_together() {
+        let binaries: Vec<&str> = FUNCTIONS.iter().map(|(_, binary)| *binary).collect();
+        let together = resolved_features(&binaries);
+        for binary in &binaries {
+            let alone = resolved_features(&[binary]);
+            assert!(!alone.is_empty(), "cargo tree listed nothing for {binary}");
+            let moved: Vec<String> = alone
+                .iter()
+                .filter(|(package, features)| together.get(*package) != Some(*features))
+                .map(|(package, features)| {
+                    let wanted = together.get(package).map_or("(absent)", String::as_str);
+                    format!("{package}: [{features}] alone, [{wanted}] together")
+                })
+                .collect();
+            assert!(
+                moved.is_empty(),
+                "{binary} alone resolves other features than the three together, so \
+                 `sam build` would build its dependencies again; turn these on in \
+                 functions/{binary}/Cargo.toml:\n{}",
+                moved.join("\n")
+            );
+        }
     }
 }
