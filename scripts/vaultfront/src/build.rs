@@ -48,7 +48,7 @@ pub fn print_artifacts(built: &[Artifact]) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
     use std::path::Path;
     use std::process::Command;
 
@@ -110,14 +110,62 @@ mod tests {
             .collect()
     }
 
+    /// The packages (as `cargo tree` names them: "name vX.Y.Z") whose
+    /// library is also a cdylib or staticlib: cargo then builds object code,
+    /// not only LTO bitcode, for every crate under them, and those crates'
+    /// build hashes change with it.
+    fn object_code_packages() -> BTreeSet<String> {
+        let output = Command::new(env!("CARGO"))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .args(["metadata", "--locked", "--format-version", "1"])
+            .args(["--filter-platform", "aarch64-unknown-linux-gnu"])
+            .output()
+            .expect("run cargo metadata");
+        assert!(output.status.success(), "cargo metadata failed");
+        let metadata: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+        let packages = metadata["packages"].as_array().expect("a package list");
+        packages
+            .iter()
+            .filter(|package| {
+                package["targets"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|target| {
+                        target["crate_types"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|kind| {
+                                kind.as_str()
+                                    .is_some_and(|kind| ["cdylib", "staticlib"].contains(&kind))
+                            })
+                    })
+            })
+            .filter_map(|package| {
+                Some(format!(
+                    "{} v{}",
+                    package["name"].as_str()?,
+                    package["version"].as_str()?
+                ))
+            })
+            .collect()
+    }
+
     /// `sam build` builds each function alone (`--bin X`); `vaultfront
     /// build` builds the three in one run first. Cargo reuses that run only
-    /// if a function alone turns on exactly the features the three do
-    /// together, in every dependency.
+    /// if a function alone builds every dependency as the three together
+    /// do: with the same features, and as object code where a cdylib above
+    /// it asks for that.
     #[test]
     fn each_function_alone_resolves_like_the_three_together() {
         let binaries: Vec<&str> = FUNCTIONS.iter().map(|(_, binary)| *binary).collect();
         let together = resolved_features(&binaries);
+        let object_code: Vec<&String> = object_code_packages()
+            .into_iter()
+            .filter_map(|package| together.get_key_value(&package).map(|(name, _)| name))
+            .collect();
         for binary in &binaries {
             let alone = resolved_features(&[binary]);
             assert!(!alone.is_empty(), "cargo tree listed nothing for {binary}");
@@ -128,12 +176,18 @@ mod tests {
                     let wanted = together.get(package).map_or("(absent)", String::as_str);
                     format!("{package}: [{features}] alone, [{wanted}] together")
                 })
+                .chain(
+                    object_code
+                        .iter()
+                        .filter(|package| !alone.contains_key(**package))
+                        .map(|package| format!("{package}: a cdylib, absent alone")),
+                )
                 .collect();
             assert!(
                 moved.is_empty(),
-                "{binary} alone resolves other features than the three together, so \
-                 `sam build` would build its dependencies again; turn these on in \
-                 functions/{binary}/Cargo.toml:\n{}",
+                "{binary} alone builds its dependencies other than the three together, \
+                 so `sam build` would build them again; make \
+                 functions/{binary}/Cargo.toml depend on what the others do:\n{}",
                 moved.join("\n")
             );
         }
