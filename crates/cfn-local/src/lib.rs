@@ -32,7 +32,7 @@ pub use custom::{stringify, Event, ResponseSlot};
 pub use engine::{destroy, load, refuse_unsupported, up, LocalOptions, Toolchain};
 pub use lambda::{Invocation, LambdaEmulator, LambdaOptions};
 pub use moto::Moto;
-pub use provision::FUNCTIONS_BUILD;
+pub use provision::{FUNCTIONS_BUILD, FUNCTION_BINARIES};
 pub use state::StackState;
 
 #[derive(Debug, thiserror::Error)]

@@ -23,7 +23,7 @@ use crate::Error;
 /// tool by `scripts/deploy` (`cargo build --workspace --exclude
 /// vaultfront-tests`): one selection of packages is one set of features, so
 /// the SDK crates are compiled once for all of them.
-const WORKSPACE_FUNCTIONS: [&str; 3] = ["bucket-policy", "object-lock", "s3-proxy-api"];
+pub const FUNCTION_BINARIES: [&str; 3] = ["bucket-policy", "object-lock", "s3-proxy-api"];
 
 /// The package selection of that build (`cargo build` arguments), the one
 /// the tests' build shares too.
@@ -49,7 +49,7 @@ fn build_function(options: &LocalOptions, release: bool, binary: &str) -> Result
     if release {
         cargo.arg("--release");
     }
-    if WORKSPACE_FUNCTIONS.contains(&binary) {
+    if FUNCTION_BINARIES.contains(&binary) {
         cargo.args(FUNCTIONS_BUILD);
     } else {
         cargo.args(["--bin", binary]);
@@ -105,9 +105,9 @@ impl<'a> Provisioner<'a> {
         if !self.built.iter().any(|b| b == binary) {
             build_function(self.options, self.release, binary)?;
             // One build makes every workspace function.
-            if WORKSPACE_FUNCTIONS.contains(&binary) {
+            if FUNCTION_BINARIES.contains(&binary) {
                 self.built
-                    .extend(WORKSPACE_FUNCTIONS.iter().map(|b| (*b).to_owned()));
+                    .extend(FUNCTION_BINARIES.iter().map(|b| (*b).to_owned()));
             } else {
                 self.built.push(binary.to_owned());
             }

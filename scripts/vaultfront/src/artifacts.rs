@@ -190,6 +190,9 @@ mod tests {
             template.matches("Type: AWS::Serverless::Function").count(),
             FUNCTIONS.len()
         );
+        // The local engine builds and runs the same binaries.
+        let binaries: Vec<&str> = FUNCTIONS.iter().map(|(_, binary)| *binary).collect();
+        assert_eq!(binaries, cfn_local::FUNCTION_BINARIES);
     }
 
     #[test]
