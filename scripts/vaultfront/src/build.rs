@@ -16,8 +16,8 @@ pub fn build(project: &Project, tools: &Tools) -> Result<Vec<Artifact>, Error> {
     // screen (`sam build` prints nothing through the minutes a release build
     // takes) and their LTO links side by side. `sam build` then runs the same
     // command per function (`--bin X`) and finds each up to date, because
-    // each function alone resolves its dependencies' features as the three
-    // do together (functions/s3-proxy-api/Cargo.toml; checked by a test).
+    // each function alone builds every dependency as the three together do
+    // (functions/s3-proxy-api/Cargo.toml; checked by a test below).
     let mut cargo_lambda = tools.command("cargo-lambda");
     cargo_lambda.args(["lambda", "build", "--release", "--arm64"]);
     for (_, binary) in artifacts::FUNCTIONS {
