@@ -20,7 +20,7 @@ pub fn build(project: &Project, tools: &Tools) -> Result<Vec<Artifact>, Error> {
     // (functions/s3-proxy-api/Cargo.toml; checked by a test below).
     let mut cargo_lambda = tools.command("cargo-lambda");
     cargo_lambda.args(["lambda", "build", "--release", "--arm64"]);
-    for (_, binary) in artifacts::FUNCTIONS {
+    for binary in cfn_local::FUNCTION_BINARIES {
         cargo_lambda.args(["--bin", binary]);
     }
     project::run(cargo_lambda, &project.root)?;
@@ -52,8 +52,6 @@ mod tests {
     use std::path::Path;
     use std::process::Command;
 
-    use crate::artifacts::FUNCTIONS;
-
     /// `cargo lambda build --release` fills in `strip`, `lto`,
     /// `codegen-units` and `panic` (with "abort") where the release profile
     /// is silent. Each must be ours; `panic` above all, since "abort" would
@@ -80,25 +78,31 @@ mod tests {
         );
     }
 
+    /// What `cargo ARGS` prints, run in the workspace root.
+    fn cargo(args: &[&str]) -> Vec<u8> {
+        let output = Command::new(env!("CARGO"))
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+            .args(args)
+            .output()
+            .expect("run cargo");
+        assert!(
+            output.status.success(),
+            "cargo {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    }
+
     /// Each package's features, as `cargo tree` resolves them for the
     /// packages selected, on the architecture the functions ship for.
     fn resolved_features(packages: &[&str]) -> BTreeMap<String, String> {
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-            .args(["tree", "--locked", "--target", "aarch64-unknown-linux-gnu"])
-            .args(["--edges", "normal,build", "--prefix", "none"])
-            .args(["--format", "{p} [{f}]"]);
+        let mut args = vec!["tree", "--locked", "--target", "aarch64-unknown-linux-gnu"];
+        args.extend(["--edges", "normal,build", "--prefix", "none"]);
+        args.extend(["--format", "{p} [{f}]"]);
         for package in packages {
-            cargo.args(["--package", package]);
+            args.extend(["--package", package]);
         }
-        let output = cargo.output().expect("run cargo tree");
-        assert!(
-            output.status.success(),
-            "cargo tree failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout)
+        String::from_utf8_lossy(&cargo(&args))
             .lines()
             .filter_map(|line| {
                 let (package, features) = line.trim_end_matches(" (*)").rsplit_once(" [")?;
@@ -110,46 +114,51 @@ mod tests {
             .collect()
     }
 
+    /// The parts of `cargo metadata`'s output read here.
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        packages: Vec<Package>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Package {
+        name: String,
+        version: String,
+        targets: Vec<Target>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Target {
+        crate_types: Vec<String>,
+    }
+
     /// The packages (as `cargo tree` names them: "name vX.Y.Z") whose
     /// library is also a cdylib or staticlib: cargo then builds object code,
     /// not only LTO bitcode, for every crate under them, and those crates'
     /// build hashes change with it.
     fn object_code_packages() -> BTreeSet<String> {
-        let output = Command::new(env!("CARGO"))
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-            .args(["metadata", "--locked", "--format-version", "1"])
-            .args(["--filter-platform", "aarch64-unknown-linux-gnu"])
-            .output()
-            .expect("run cargo metadata");
-        assert!(output.status.success(), "cargo metadata failed");
-        let metadata: serde_json::Value =
-            serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
-        let packages = metadata["packages"].as_array().expect("a package list");
-        packages
-            .iter()
+        let stdout = cargo(&[
+            "metadata",
+            "--locked",
+            "--format-version",
+            "1",
+            "--filter-platform",
+            "aarch64-unknown-linux-gnu",
+        ]);
+        let metadata: Metadata =
+            serde_json::from_slice(&stdout).expect("cargo metadata prints its JSON");
+        metadata
+            .packages
+            .into_iter()
             .filter(|package| {
-                package["targets"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|target| {
-                        target["crate_types"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .any(|kind| {
-                                kind.as_str()
-                                    .is_some_and(|kind| ["cdylib", "staticlib"].contains(&kind))
-                            })
-                    })
+                package.targets.iter().any(|target| {
+                    target
+                        .crate_types
+                        .iter()
+                        .any(|kind| kind == "cdylib" || kind == "staticlib")
+                })
             })
-            .filter_map(|package| {
-                Some(format!(
-                    "{} v{}",
-                    package["name"].as_str()?,
-                    package["version"].as_str()?
-                ))
-            })
+            .map(|package| format!("{} v{}", package.name, package.version))
             .collect()
     }
 
@@ -160,13 +169,13 @@ mod tests {
     /// it asks for that.
     #[test]
     fn each_function_alone_resolves_like_the_three_together() {
-        let binaries: Vec<&str> = FUNCTIONS.iter().map(|(_, binary)| *binary).collect();
+        let binaries = cfn_local::FUNCTION_BINARIES;
         let together = resolved_features(&binaries);
-        let object_code: Vec<&String> = object_code_packages()
+        let object_code: Vec<String> = object_code_packages()
             .into_iter()
-            .filter_map(|package| together.get_key_value(&package).map(|(name, _)| name))
+            .filter(|package| together.contains_key(package))
             .collect();
-        for binary in &binaries {
+        for binary in binaries {
             let alone = resolved_features(&[binary]);
             assert!(!alone.is_empty(), "cargo tree listed nothing for {binary}");
             let moved: Vec<String> = alone
@@ -179,7 +188,7 @@ mod tests {
                 .chain(
                     object_code
                         .iter()
-                        .filter(|package| !alone.contains_key(**package))
+                        .filter(|package| !alone.contains_key(*package))
                         .map(|package| format!("{package}: a cdylib, absent alone")),
                 )
                 .collect();
